@@ -1,0 +1,181 @@
+"""Settings, all read from the environment (see `.env.example` for every variable)."""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+# `.env` is optional: `make run` writes one for development; production sets real variables.
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+
+
+def _required_outside_debug(name, dev_default):
+    value = env.str(name, default="")
+    if value:
+        return value
+    if DEBUG:
+        return dev_default
+    raise ImproperlyConfigured(
+        f"The setting {name} is required when DEBUG is off. Add {name}=... to the environment "
+        f"or to .env (see .env.example for how to generate one)."
+    )
+
+
+SECRET_KEY = _required_outside_debug("SECRET_KEY", "dev-only-insecure-secret-key")
+
+# The encryption key list for secrets at rest (tokens, client keys, webhook secrets). The first key
+# encrypts; every key decrypts, so a new key is put first and the old one kept until
+# `manage.py rotate_encryption_keys` has re-encrypted every row. Never derived from SECRET_KEY.
+ENCRYPTION_KEYS = [k.strip() for k in env.list("ENCRYPTION_KEYS", default=[]) if k.strip()]
+if not ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "The setting ENCRYPTION_KEYS is required: a comma-separated list of keys, newest first. "
+        "`make run` writes a development key into .env; for production generate one with "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`."
+    )
+FERNET_KEYS = ENCRYPTION_KEYS
+FERNET_USE_HKDF = True
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+APP_BASE_URL = env.str("APP_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "django_q",
+    "accounting",
+    "contracts",
+    "integrations",
+    "sandbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounting.middleware.OrganizationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "accounting.context_processors.organization",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Workers, the web server and the sandbox share one file: wait for the write lock instead of
+    # failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 30, "transaction_mode": "IMMEDIATE"}
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="nb")
+LANGUAGES = [("en", "English"), ("nb", "Norsk bokmål"), ("sv", "Svenska")]
+TIME_ZONE = env.str("TIME_ZONE", default="Europe/Oslo")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "integrations.api.exception_handler",
+}
+
+# django-q2 with the ORM broker on the default database: a task enqueued inside a transaction is
+# committed or rolled back with it (a transactional outbox). `retry` must exceed `timeout` with a
+# margin, or the broker hands a still-running task to a second worker.
+Q_TIMEOUT = env.int("Q_TIMEOUT", default=120)
+Q_CLUSTER = {
+    "name": "hub",
+    "orm": "default",
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": Q_TIMEOUT,
+    "retry": Q_TIMEOUT + env.int("Q_RETRY_MARGIN", default=60),
+    "max_attempts": 3,
+    "catch_up": False,
+    "save_limit": 500,
+    "poll": 0.5,
+    "ack_failures": True,
+    "label": "Task queue",
+}
+
+# The sync engine (integrations.engine).
+SYNC_MAX_RETRIES = env.int("SYNC_MAX_RETRIES", default=5)
+SYNC_BACKOFF_BASE_SECONDS = env.float("SYNC_BACKOFF_BASE_SECONDS", default=1.0)
+SYNC_BACKOFF_CAP_SECONDS = env.float("SYNC_BACKOFF_CAP_SECONDS", default=60.0)
+SYNC_BACKOFF_JITTER = env.float("SYNC_BACKOFF_JITTER", default=0.10)
+SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=Q_TIMEOUT)
+# A job that would wait longer than this for a rate-limit slot gives its worker back.
+SYNC_RATE_LIMIT_MAX_WAIT_SECONDS = env.float("SYNC_RATE_LIMIT_MAX_WAIT_SECONDS", default=10.0)
+SYNC_HTTP_TIMEOUT_SECONDS = env.float("SYNC_HTTP_TIMEOUT_SECONDS", default=30.0)
+# Refresh access tokens this long before they expire.
+TOKEN_REFRESH_MARGIN_SECONDS = env.int("TOKEN_REFRESH_MARGIN_SECONDS", default=300)
+
+# The offline provider simulators, mounted at /sandbox/<provider>/. On by default only in DEBUG.
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "integrations.logging.RedactSecretsFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+    },
+}

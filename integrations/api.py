@@ -1,0 +1,16 @@
+"""DRF plumbing shared by the API views: errors as JSON that say what to fix."""
+
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from integrations.errors import ActionBlocked, ProviderError
+
+
+def exception_handler(exc, context):
+    from rest_framework.response import Response
+
+    if isinstance(exc, ActionBlocked):
+        return Response({"error": "blocked", "problems": [p.as_dict() for p in exc.problems]},
+                        status=422)
+    if isinstance(exc, ProviderError):
+        return Response({"error": type(exc).__name__, "message": exc.message}, status=502)
+    return drf_exception_handler(exc, context)

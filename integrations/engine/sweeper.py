@@ -1,0 +1,45 @@
+"""Re-dispatching what is due: retries whose time has come, jobs whose worker died (lease
+expired), and jobs whose queued task was lost. Safe to run from several places at once: each
+job is dispatched by a conditional UPDATE that only one sweeper wins."""
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from integrations.engine.jobs import dispatch
+from integrations.models import Connection, SyncJob
+
+logger = logging.getLogger("integrations.engine")
+S = SyncJob.Status
+
+
+def sweep(*, limit=500):
+    now = timezone.now()
+    connected = Q(connection__status=Connection.Status.CONNECTED)
+    due = Q(status__in=[S.QUEUED, S.UNKNOWN], next_attempt_at__lte=now, dispatched=False)
+    abandoned = Q(status=S.RUNNING, lease_expires_at__lt=now)
+    # A dispatched task that never ran (the broker lost it, or its worker died before claiming).
+    stale = now - timezone.timedelta(seconds=settings.Q_CLUSTER["retry"] * 2)
+    lost = Q(status__in=[S.QUEUED, S.UNKNOWN], dispatched=True, next_attempt_at__lt=stale,
+             updated_at__lt=stale)
+    candidates = (
+        SyncJob.objects.filter(connected & (due | abandoned | lost))
+        .order_by("priority", "next_attempt_at")
+        .values_list("pk", "status", "dispatched")[:limit]
+    )
+    dispatched = 0
+    for pk, status, was_dispatched in candidates:
+        with transaction.atomic():
+            won = SyncJob.objects.filter(pk=pk, status=status, dispatched=was_dispatched)
+            if status == S.RUNNING:
+                won = won.filter(lease_expires_at__lt=now)
+            if not won.update(dispatched=True, updated_at=now):
+                continue
+            dispatch(SyncJob.objects.select_related("connection").get(pk=pk))
+            dispatched += 1
+    if dispatched:
+        logger.info("sweeper dispatched %d job(s)", dispatched)
+    return dispatched

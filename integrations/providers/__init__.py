@@ -1,0 +1,57 @@
+"""The explicit provider registry: one line per provider, no import scanning.
+
+Adding a provider: create `integrations/providers/<name>/` with a `Provider` subclass and add it to
+`_BUILTIN` below (see the README, "Adding a provider").
+"""
+
+from importlib import import_module
+
+# key -> "module:Class"
+_BUILTIN: dict[str, str] = {}
+
+
+class Registry:
+    def __init__(self, entries):
+        self._paths = dict(entries)
+        self._classes = {}
+
+    def register(self, provider_class):
+        """Add a provider class (used by tests and by plugins)."""
+        self._classes[provider_class.key] = provider_class
+        self._paths.pop(provider_class.key, None)
+        return provider_class
+
+    def unregister(self, key):
+        self._classes.pop(key, None)
+        self._paths.pop(key, None)
+
+    def keys(self):
+        return sorted(set(self._paths) | set(self._classes))
+
+    def get(self, key):
+        if key not in self._classes:
+            try:
+                path = self._paths[key]
+            except KeyError as exc:
+                raise LookupError(f"No provider {key!r} is registered") from exc
+            module, cls = path.split(":")
+            self._classes[key] = getattr(import_module(module), cls)
+        return self._classes[key]
+
+    def for_connection(self, connection):
+        return self.get(connection.provider)(connection)
+
+    def name_of(self, key):
+        try:
+            return self.get(key).name
+        except LookupError:
+            return key
+
+    def choices(self):
+        return [(k, self.name_of(k)) for k in self.keys()]
+
+    def all(self):
+        return [self.get(k) for k in self.keys()]
+
+
+registry = Registry(_BUILTIN)
