@@ -44,16 +44,20 @@ class Outcome:
 
 
 def claimable(now):
+    # Only this table's columns: a join would make Django write `WHERE id IN (subquery)`, which
+    # PostgreSQL does not re-check after waiting for the row lock, so two workers could both win.
     due = Q(status__in=[S.QUEUED, S.UNKNOWN], next_attempt_at__lte=now)
     abandoned = Q(status=S.RUNNING, lease_expires_at__lt=now)
-    return (due | abandoned) & Q(connection__status=Connection.Status.CONNECTED)
+    return due | abandoned
 
 
 def claim(job_id):
     """The one conditional UPDATE that decides who runs the job. Returns the lease owner or None."""
     now = timezone.now()
     owner = uuid.uuid4().hex
-    claimed = SyncJob.objects.filter(Q(pk=job_id) & claimable(now)).update(
+    connected = Connection.objects.filter(
+        jobs__pk=job_id, status=Connection.Status.CONNECTED).exists()
+    claimed = connected and SyncJob.objects.filter(Q(pk=job_id) & claimable(now)).update(
         status=S.RUNNING,
         lease_owner=owner,
         lease_expires_at=now + timezone.timedelta(seconds=settings.SYNC_LEASE_SECONDS),

@@ -1,0 +1,54 @@
+"""Shared fixtures. Tests run on SQLite by default and on PostgreSQL when DATABASE_URL says so
+(CI always does); tests that need real concurrency are marked `postgres` and skip on SQLite."""
+
+import pytest
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "postgres: needs PostgreSQL (real row locks, processes)")
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://... (CI does)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def make_org(db):
+    from accounting.models import Organization
+
+    def make(slug="acme", **kwargs):
+        kwargs.setdefault("name", slug.title())
+        return Organization.objects.create(slug=slug, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def make_user(db, django_user_model):
+    from accounting.models import Membership
+
+    def make(username, org, *, role="staff", password="pw-123456"):
+        user = django_user_model.objects.create_user(
+            username=username, password=password, is_staff=(role == "admin")
+        )
+        Membership.objects.create(user=user, organization=org, role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def org(make_org):
+    return make_org("nordbil", name="Nordbil AS", country="NO")
+
+
+@pytest.fixture
+def other_org(make_org):
+    return make_org("frost", name="Frost Bygg AB", country="SE", currency="SEK")
