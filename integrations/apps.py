@@ -6,4 +6,4 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Integrasjoner"
 
     def ready(self):
-        from integrations import crypto  # noqa: F401  (connects the key-change signal)
+        from integrations import checks, crypto  # noqa: F401  (registers checks, key-change signal)

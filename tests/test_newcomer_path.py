@@ -1,0 +1,116 @@
+"""A newcomer's path, for real: a fresh copy of the project with no venv, no .env and no
+database; `make run` sets everything up and serves the login page; the demo admin logs in and
+finds the mapping editor and the sync monitor; Ctrl-C stops every process it started."""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.e2e
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _fresh_copy(target):
+    """What a clone has: tracked files plus new files git does not ignore."""
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout.split("\n")
+    for name in filter(None, files):
+        source = ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+
+
+def _port_open(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture
+def running_stack(tmp_path):
+    project = tmp_path / "hub"
+    project.mkdir()
+    _fresh_copy(project)
+    port, sandbox_port = _free_port(), _free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DJANGO", "DATABASE_URL", "ENCRYPTION", "SECRET_KEY", "SANDBOX",
+                                "VIRTUAL_ENV", "PYTEST"))}
+    log = open(tmp_path / "make-run.log", "w+")
+    proc = subprocess.Popen(["make", "run", f"PORT={port}", f"SANDBOX_PORT={sandbox_port}"],
+                            cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 600
+    try:
+        while time.time() < deadline:
+            if proc.poll() is not None:
+                break
+            try:
+                if requests.get(f"{base}/login/", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            time.sleep(1)
+        log.seek(0)
+        output = log.read()
+        assert proc.poll() is None, f"make run exited early:\n{output[-4000:]}"
+        yield {"base": base, "output": output, "proc": proc, "ports": (port, sandbox_port),
+               "log": log, "project": project}
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+def test_make_run_serves_the_app_and_ctrl_c_stops_it(running_stack):
+    base, output = running_stack["base"], running_stack["output"]
+    # The banner names the URL and the demo logins.
+    assert base in output
+    logins = re.findall(r"(nordbil-admin|nordbil-staff|frost-admin|frost-staff)", output)
+    assert {"nordbil-admin", "nordbil-staff", "frost-admin", "frost-staff"} <= set(logins)
+    assert "demo1234" in output
+
+    session = requests.Session()
+    page = session.get(f"{base}/login/", timeout=10)
+    assert page.status_code == 200 and 'name="password"' in page.text
+    token = session.cookies["csrftoken"]
+    signed_in = session.post(f"{base}/login/", timeout=10, headers={"Referer": f"{base}/login/"},
+                             data={"username": "nordbil-admin", "password": "demo1234",
+                                   "csrfmiddlewaretoken": token})
+    assert signed_in.status_code == 200 and "Nordbil" in signed_in.text
+
+    admin = session.get(f"{base}/admin/", timeout=10)
+    assert admin.status_code == 200
+    assert "/admin/integrations/synclogentry/" in admin.text, "no sync monitor in the admin"
+    assert "/admin/integrations/vatmapping/" in admin.text, "no mapping editor in the admin"
+    monitor = session.get(f"{base}/admin/integrations/synclogentry/", timeout=10)
+    assert monitor.status_code == 200
+    mappings = session.get(f"{base}/admin/integrations/vatmapping/", timeout=10)
+    assert mappings.status_code == 200 and "addon" in mappings.text
+    sandbox = requests.get(f"http://127.0.0.1:{running_stack['ports'][1]}/sandbox/", timeout=10)
+    assert sandbox.status_code == 200
+
+    # Ctrl-C: the whole process group gets SIGINT, as a terminal sends it.
+    proc = running_stack["proc"]
+    os.killpg(proc.pid, signal.SIGINT)
+    proc.wait(timeout=30)
+    time.sleep(1)
+    for port in running_stack["ports"]:
+        assert not _port_open(port), f"port {port} still served after Ctrl-C"
+    leftover = subprocess.run(["pgrep", "-g", str(proc.pid)],
+                              capture_output=True, text=True, check=False).stdout.split()
+    assert not leftover, f"processes left running after Ctrl-C: {leftover}"
