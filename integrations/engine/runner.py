@@ -82,10 +82,13 @@ def run_job(job_id):
     if owner is None:
         return Outcome.NOT_CLAIMED
     job = SyncJob.objects.select_related("connection", "organization").get(pk=job_id)
-    provider = registry.for_connection(job.connection)
-    operation = provider.operation(job.operation)
-    level = ratelimit.INTERACTIVE if job.priority == SyncJob.Priority.INTERACTIVE else ratelimit.BACKGROUND
     started = time.monotonic()
+    try:
+        provider = registry.for_connection(job.connection)
+        operation = provider.operation(job.operation)
+    except LookupError as exc:  # a provider removed from the registry, or a renamed operation
+        return _fail(job, owner, PermanentError(str(exc)), started)
+    level = ratelimit.INTERACTIVE if job.priority == SyncJob.Priority.INTERACTIVE else ratelimit.BACKGROUND
     adopted = False
     try:
         with ratelimit.priority(level):

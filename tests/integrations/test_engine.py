@@ -208,3 +208,11 @@ def test_future_retry_is_not_swept_before_its_time(connection):
     SyncJob.objects.filter(pk=job.pk).update(dispatched=False,
                                              next_attempt_at=timezone.now() + timedelta(seconds=30))
     assert sweep() == 0
+
+
+def test_an_unknown_operation_fails_the_job_instead_of_looping(connection):
+    job, _ = enqueue_job(connection=connection, operation="customer.teleport",
+                         record_type="customer", local_id="9")
+    assert run_job(job.pk) == Outcome.FAILED
+    job.refresh_from_db()
+    assert job.status == SyncJob.Status.FAILED and "customer.teleport" in job.last_error
