@@ -33,7 +33,8 @@ class OrgScopedAdmin(admin.ModelAdmin):
     organization_path = "organization"
 
     def _is_org_admin(self, request):
-        return request.user.is_active and request.user.is_staff and bool(admin_organization_ids(request))
+        user = request.user
+        return user.is_active and user.is_staff and bool(admin_organization_ids(request))
 
     def has_module_permission(self, request):
         return request.user.is_superuser or self._is_org_admin(request)
@@ -79,7 +80,16 @@ class OrgScopedAdmin(admin.ModelAdmin):
         return field
 
 
+def _is_tenant_model(model):
+    return any(f.name == "organization" for f in model._meta.get_fields())
+
+
 class OrgScopedInline(admin.TabularInline):
+    """Rows edited under a parent. A tenant-owned inline row (one with its own `organization`,
+    e.g. an invoice's payments) takes the parent's organization: its organization field is never
+    shown (it would list every organization) and foreign-key choices are limited like the parent's.
+    """
+
     extra = 0
 
     def has_view_permission(self, request, obj=None):
@@ -88,3 +98,28 @@ class OrgScopedInline(admin.TabularInline):
     has_add_permission = has_view_permission
     has_change_permission = has_view_permission
     has_delete_permission = has_view_permission
+
+    def get_exclude(self, request, obj=None):
+        exclude = list(super().get_exclude(request, obj) or [])
+        if _is_tenant_model(self.model):
+            exclude.append("organization")
+        return exclude
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        if not _is_tenant_model(self.model):
+            return formset
+
+        class TenantInlineFormSet(formset):
+            def save_new(self, form, commit=True):
+                form.instance.organization_id = self.instance.organization_id
+                return super().save_new(form, commit)
+
+        return TenantInlineFormSet
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        model = db_field.related_model
+        if field is not None and not request.user.is_superuser and hasattr(model, "organization"):
+            field.queryset = field.queryset.filter(organization=current_admin_organization(request))
+        return field

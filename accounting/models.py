@@ -220,6 +220,9 @@ class Quote(SalesDocument):
 class QuoteLine(DocumentLine):
     quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
 
+    def __str__(self):
+        return self.description
+
 
 class Invoice(SalesDocument):
     class Status(models.TextChoices):
@@ -247,6 +250,9 @@ class Invoice(SalesDocument):
 
 class InvoiceLine(DocumentLine):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+
+    def __str__(self):
+        return self.description
 
 
 class InvoicePayment(TenantModel):
@@ -286,6 +292,9 @@ class PayslipLine(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.pay_type}: {self.description}" if self.description else self.pay_type
 
     @property
     def amount(self):

@@ -10,7 +10,9 @@ from django.http import Http404
 
 class TenantQuerySet(models.QuerySet):
     def for_org(self, organization):
-        if organization is None:
+        # `not`, not `is None`: the middleware's `request.organization` is a lazy object, and for a
+        # user without a membership it wraps None without being None.
+        if not organization:
             return self.none()
         return self.filter(organization=organization)
 

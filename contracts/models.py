@@ -89,7 +89,9 @@ class ContractLine(models.Model):
     unit_price = money_field()
     vat_label = models.CharField(
         _("local VAT label"), max_length=40, blank=True,
-        help_text=_("How the dealer names the VAT treatment, e.g. '25 %' or 'Bruktbil (avgiftsfri)'"),
+        help_text=_(
+            "How the dealer names the VAT treatment, e.g. '25 %' or 'Bruktbil (avgiftsfri)'"
+        ),
     )
     position = models.PositiveIntegerField(default=0)
 

@@ -127,15 +127,17 @@ class OrgUniqueForm(forms.ModelForm):
         values = {f: cleaned.get(f) for f in self.unique_in_org}
         if any(v in (None, "") for v in values.values()):
             return cleaned
-        clash = self._meta.model.objects.for_org(self.organization).filter(**values)
+        model = self._meta.model
+        clash = model.objects.for_org(self.organization).filter(**values)
         if self.instance.pk:
             clash = clash.exclude(pk=self.instance.pk)
         if clash.exists():
             raise forms.ValidationError(
                 gettext("Your organization already has a %(name)s for this %(fields)s; "
                         "change that one instead.")
-                % {"name": self._meta.model._meta.verbose_name,
-                   "fields": gettext(" and ").join(self.unique_in_org)},
+                % {"name": model._meta.verbose_name,
+                   "fields": gettext(" and ").join(
+                       str(model._meta.get_field(f).verbose_name) for f in self.unique_in_org)},
                 code="unique_in_org",
             )
         return cleaned
@@ -143,6 +145,12 @@ class OrgUniqueForm(forms.ModelForm):
 
 class HubAdmin(OrgScopedAdmin):
     """Org-scoped admin that shows superusers (who see every organization) whose row it is."""
+
+    def get_fields(self, request, obj=None):
+        # An explicit `fields` naming `organization` would otherwise ask the form for a field
+        # that `get_exclude` took out for org admins.
+        excluded = set(self.get_exclude(request, obj) or ())
+        return [f for f in super().get_fields(request, obj) if f not in excluded]
 
     def get_list_display(self, request):
         columns = list(super().get_list_display(request))

@@ -1,0 +1,21 @@
+from django.core.management.base import BaseCommand
+
+from contracts.demo import demo_load
+from contracts.demo_data import DEMO_PASSWORD, USERS
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo: Nordbil AS (car dealer, PowerOffice Go) and Frost Bygg AB (construction, "
+        "Fortnox), their logins and records. Safe to run again: it only adds what is missing. "
+        f"Demo only: every demo login has the password {DEMO_PASSWORD!r}."
+    )
+
+    def handle(self, *args, **options):
+        created = demo_load()
+        if not created:
+            self.stdout.write("Demo data already loaded; nothing changed.")
+            return
+        summary = ", ".join(f"{count} {name}" for name, count in sorted(created.items()))
+        self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {summary}."))
+        self.stdout.write(f"Logins ({', '.join(USERS)}) use the demo password {DEMO_PASSWORD!r}.")

@@ -1,0 +1,57 @@
+"""The mapping editor: VAT code and sales account per (provider, line category), and the
+organization's accounting defaults per provider.
+
+Nothing is sent while a line's category lacks either mapping, and the error that says so links
+here (`integrations.admin_links.mapping_fix_url`), so the add pages honour `?provider=&category=`.
+"""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from integrations.admin.common import ProviderChoiceAdmin, ProviderFilter
+from integrations.admin.overview import category_label
+from integrations.models import AccountingSettings, AccountMapping, VatMapping
+
+
+class CategoryMappingAdmin(ProviderChoiceAdmin):
+    list_filter = (ProviderFilter, "category")
+    list_display_links = ("category_name",)
+    search_fields = ("category", "description")
+    list_per_page = 100
+    unique_in_org = ("provider", "category")
+
+    @admin.display(description=_("category"), ordering="category")
+    def category_name(self, obj):
+        return category_label(obj.category)
+
+
+@admin.register(VatMapping)
+class VatMappingAdmin(CategoryMappingAdmin):
+    fields = ("organization", "provider", "category", "vat_code", "description")
+    list_display = ("category_name", "provider_name", "vat_code", "description", "updated_at")
+    list_editable = ("vat_code", "description")
+    search_fields = (*CategoryMappingAdmin.search_fields, "vat_code")
+
+
+@admin.register(AccountMapping)
+class AccountMappingAdmin(CategoryMappingAdmin):
+    fields = ("organization", "provider", "category", "account_number", "description")
+    list_display = (
+        "category_name", "provider_name", "account_number", "description", "updated_at",
+    )
+    list_editable = ("account_number", "description")
+    search_fields = (*CategoryMappingAdmin.search_fields, "account_number")
+
+
+@admin.register(AccountingSettings)
+class AccountingSettingsAdmin(ProviderChoiceAdmin):
+    fields = (
+        "organization", "provider", "payment_terms_days", "invoice_delivery_channel",
+        "default_project_code", "default_department_code",
+    )
+    list_display = (
+        "provider_name", "payment_terms_days", "invoice_delivery_channel",
+        "default_project_code", "default_department_code", "updated_at",
+    )
+    list_filter = (ProviderFilter,)
+    unique_in_org = ("provider",)

@@ -1,0 +1,181 @@
+"""Connections, links, poll cursors, the webhook inbox and the rate-limit buckets.
+
+Connections are made and remade by the connect flows, never in admin; their credentials are
+never shown in any form, only whether some are stored.
+"""
+
+import re
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from integrations.admin.common import (
+    ConnectionChildAdmin,
+    ProviderFilter,
+    ReadOnlyAdmin,
+    badge,
+    pretty_json,
+    provider_label,
+    short,
+)
+from integrations.logging import redact
+from integrations.models import Connection, Link, RateLimitBucket, SyncCursor, WebhookEvent
+
+# Enough of a webhook body to see what it is about; the rest may be large and personal.
+WEBHOOK_BODY_SHOWN_BYTES = 4096
+# Header values that authenticate someone; shown as "[redacted]".
+_SECRET_HEADER = re.compile(r"(?i)authorization|cookie|token|secret|api[-_]?key|password|"
+                            r"subscription[-_]?key")
+
+
+@admin.register(Connection)
+class ConnectionAdmin(ReadOnlyAdmin):
+    # `encrypted_credentials` is named nowhere below, and excluded in case a field list is ever
+    # derived from the model.
+    exclude = ("encrypted_credentials",)
+    list_display = (
+        "provider_name", "status_badge", "remote_company_name", "last_sync_at",
+        "token_expires_at", "connected_at", "credentials_stored",
+    )
+    list_display_links = ("provider_name",)
+    list_filter = ("status", ProviderFilter)
+    fields = (
+        "provider_name", "status_badge", "status_reason", "remote_company_name",
+        "remote_tenant_id", "credentials_stored", "token_expires_at", "connected_at",
+        "last_sync_at", "created_at", "updated_at", "related_links",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("provider"), ordering="provider")
+    def provider_name(self, obj):
+        return provider_label(obj.provider)
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, obj):
+        return badge(obj.status, obj.get_status_display())
+
+    @admin.display(description=_("credentials stored"), boolean=True)
+    def credentials_stored(self, obj):
+        # Whether ciphertext exists; decrypting it just to answer this is needless exposure.
+        return bool(obj.encrypted_credentials)
+
+    @admin.display(description=_("see also"))
+    def related_links(self, obj):
+        jobs = reverse("admin:integrations_syncjob_changelist")
+        log = reverse("admin:integrations_synclogentry_changelist")
+        return format_html(
+            '<a href="{}?connection__id__exact={}">{}</a> · <a href="{}?connection__id__exact={}">'
+            "{}</a>", jobs, obj.pk, gettext("Jobs"), log, obj.pk, gettext("Sync monitor"),
+        )
+
+
+@admin.register(Link)
+class LinkAdmin(ConnectionChildAdmin):
+    """Links are made by the engine; admins remove a wrong one or link a record that already
+    exists at the provider by hand (then nothing is created twice)."""
+
+    list_display = (
+        "record_type", "local_id", "provider_name", "remote_id", "remote_number", "synced_at",
+    )
+    list_display_links = ("record_type", "local_id")
+    list_filter = ("record_type", ("connection", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("local_id", "remote_id", "remote_number")
+    list_select_related = ("connection",)
+    fields = (
+        "connection", "record_type", "local_id", "remote_id", "remote_number", "remote_url",
+        "remote_modified_at", "synced_at", "data_pretty",
+    )
+    readonly_fields = ("remote_modified_at", "synced_at", "data_pretty")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "remote_url":
+            kwargs["assume_scheme"] = "https"  # provider web apps are https only
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @admin.display(description=_("data"))
+    def data_pretty(self, obj):
+        return pretty_json(obj.data)
+
+
+@admin.register(SyncCursor)
+class SyncCursorAdmin(ConnectionChildAdmin):
+    """Where each poller got to. Setting a cursor back makes the next poll fetch again."""
+
+    list_display = ("record_type", "provider_name", "value", "updated_at")
+    list_filter = ("record_type", ("connection", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("connection",)
+    fields = ("connection", "record_type", "value", "updated_at")
+    readonly_fields = ("updated_at",)
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    """The inbox, read-only. Bodies may hold personal data of the organization's own customers,
+    which its admins may see; events not yet tied to an organization only superusers see."""
+
+    list_display = (
+        "received_at", "provider_name", "provider_event_id", "valid", "processed",
+        "error_short", "source_ip",
+    )
+    list_filter = (ProviderFilter, "valid", "processed")
+    search_fields = ("provider_event_id",)
+    ordering = ("-received_at",)
+    list_per_page = 50
+    fields = (
+        "received_at", "provider_name", "provider_event_id", "connection", "source_ip", "valid",
+        "processed", "processed_at", "error", "headers_pretty", "body_shown",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("provider"), ordering="provider")
+    def provider_name(self, obj):
+        return provider_label(obj.provider)
+
+    @admin.display(description=_("error"))
+    def error_short(self, obj):
+        return short(obj.error, 60)
+
+    @admin.display(description=_("headers"))
+    def headers_pretty(self, obj):
+        headers = obj.headers if isinstance(obj.headers, dict) else {}
+        return pretty_json({
+            name: "[redacted]" if _SECRET_HEADER.search(str(name)) else value
+            for name, value in headers.items()
+        })
+
+    @admin.display(description=_("body"))
+    def body_shown(self, obj):
+        raw = bytes(obj.raw_body or b"")
+        text = redact(raw[:WEBHOOK_BODY_SHOWN_BYTES].decode("utf-8", errors="replace"))
+        note = ""
+        if len(raw) > WEBHOOK_BODY_SHOWN_BYTES:
+            note = gettext("Shortened: the first %(shown)d of %(total)d bytes.") % {
+                "shown": WEBHOOK_BODY_SHOWN_BYTES, "total": len(raw)}
+        return format_html('<pre style="white-space:pre-wrap;margin:0">{}</pre><p>{}</p>',
+                           text, note)
+
+
+@admin.register(RateLimitBucket)
+class RateLimitBucketAdmin(admin.ModelAdmin):
+    """Shared by every organization on this installation: for the operator (superusers) only."""
+
+    list_display = ("key", "tokens", "updated_at", "interactive_waiting_until")
+    readonly_fields = list_display
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

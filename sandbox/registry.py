@@ -1,0 +1,16 @@
+"""The simulators the sandbox serves, listed explicitly: adding a provider is one import and
+one line here, and nothing is discovered by scanning packages.
+
+Each provider package (`sandbox/<provider>/`) exposes a `Simulator` (see
+sandbox/framework/simulator.py), e.g.:
+
+    from sandbox.fortnox.simulator import simulator as fortnox
+    SIMULATORS = [fortnox]
+"""
+
+SIMULATORS = []
+
+
+def get(slug):
+    """The registered simulator with this slug, or None."""
+    return next((simulator for simulator in SIMULATORS if simulator.slug == slug), None)
