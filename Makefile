@@ -11,7 +11,6 @@ SANDBOX_PORT ?= 8001
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@
 
@@ -41,12 +40,7 @@ demo: db
 # Web app, task queue, dispatcher and sandbox on 127.0.0.1; Ctrl-C stops all of them.
 run: demo
 	@$(PY) manage.py demo_banner --url http://$(HOST):$(PORT)/ --sandbox http://$(HOST):$(SANDBOX_PORT)/sandbox/
-	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
-	$(PY) manage.py qcluster & \
-	$(PY) manage.py run_dispatcher & \
-	$(PY) manage.py runserver $(HOST):$(SANDBOX_PORT) --noreload --skip-checks & \
-	$(PY) manage.py runserver $(HOST):$(PORT) & \
-	wait
+	@$(PY) -m config.devstack --python $(PY) --host $(HOST) --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.utils import translation
 from django.utils.functional import SimpleLazyObject
 
 SESSION_KEY = "organization_id"
@@ -25,6 +27,13 @@ class OrganizationMiddleware:
 
     def __call__(self, request):
         request.organization = SimpleLazyObject(lambda: organization_for(request))
+        # Speak the organization's language (bokmål for the dealer, Swedish for the builder)
+        # unless the user picked one explicitly.
+        if (getattr(request, "user", None) is not None and request.user.is_authenticated
+                and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES
+                and request.organization):
+            translation.activate(request.organization.language)
+            request.LANGUAGE_CODE = translation.get_language()
         return self.get_response(request)
 
 

@@ -8,7 +8,7 @@ registers them here, so a page can link to a record of another app (a project's 
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -150,7 +150,6 @@ class RecordPage:
     # URL names (in this namespace) of the create and edit pages, when the record has them.
     create_url_name: str = ""
     edit_url_name: str = ""
-    extra: dict = field(default_factory=dict)
 
     @property
     def list_url_name(self):

@@ -12,12 +12,13 @@
 class ProviderError(Exception):
     """Base: `message` is for people, `raw` is the provider's body verbatim, for the log."""
 
-    def __init__(self, message, *, status_code=None, code=None, raw=None):
+    def __init__(self, message, *, status_code=None, code=None, raw=None, raw_text=""):
         super().__init__(message)
         self.message = message
         self.status_code = status_code
         self.code = code
         self.raw = raw
+        self.raw_text = raw_text
 
     def __str__(self):
         return self.message

@@ -116,6 +116,14 @@ class ProviderClient:
                     raise RetryableError(f"{self.provider.name} did not answer in time") from None
                 raise AmbiguousError(f"{self.provider.name} did not answer in time; the request "
                                      f"may have been stored.") from None
+            except requests.RequestException as exc:
+                # e.g. a body cut off mid-way (ChunkedEncodingError): the provider got the request.
+                self._log(method, path, None, started)
+                if method in SAFE_METHODS:
+                    raise RetryableError(f"The answer from {self.provider.name} was cut off: "
+                                         f"{type(exc).__name__}") from None
+                raise AmbiguousError(f"The answer from {self.provider.name} was cut off after the "
+                                     f"request was sent; it may have been stored.") from None
             self._log(method, path, response.status_code, started)
             if self.uses_access_token and self.is_auth_failure(response) and not refreshed:
                 # The token may have been revoked early: refresh once, unless someone else
@@ -131,7 +139,8 @@ class ProviderClient:
         status = response.status_code
         code, message = self.parse_error(response)
         raw = _raw_body(response)
-        kwargs = {"status_code": status, "code": code, "raw": raw}
+        kwargs = {"status_code": status, "code": code, "raw": raw,
+                  "raw_text": response.text[:20000]}
         if status == 429:
             return RateLimitedError(message or "Too many requests",
                                     retry_after=parse_retry_after(response.headers.get("Retry-After")),

@@ -275,6 +275,9 @@ class SyncLogEntry(TenantModel):
     # The provider's own error body, verbatim (an unknown error is never reworded away), or the
     # values that lost a conflict.
     details = models.JSONField(default=dict, blank=True)
+    # The provider's response body exactly as it came (jsonb would reorder keys and drop
+    # duplicates), for support cases and unknown errors.
+    raw_response = models.TextField(blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 

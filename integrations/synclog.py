@@ -11,7 +11,8 @@ from integrations.models import SyncLogEntry
 logger = logging.getLogger("integrations.sync")
 
 
-def log_job_event(job, *, status, message="", response_code=None, details=None, duration_ms=None):
+def log_job_event(job, *, status, message="", response_code=None, details=None, duration_ms=None,
+                  raw_response=""):
     entry = SyncLogEntry.objects.create(
         organization_id=job.organization_id,
         connection_id=job.connection_id,
@@ -24,6 +25,7 @@ def log_job_event(job, *, status, message="", response_code=None, details=None, 
         message=redact(message or ""),
         provider_response_code=response_code,
         details=details or {},
+        raw_response=raw_response,
         duration_ms=duration_ms,
     )
     logger.info("sync %s %s %s:%s -> %s (code %s, %s ms)", job.connection.provider, job.operation,

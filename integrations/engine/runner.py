@@ -189,7 +189,8 @@ def _retry_later(job, owner, exc, started, *, uncertain, retry_after=None):
         return Outcome.NOT_CLAIMED
     job.refresh_from_db()
     log_job_event(job, status=log_status, message=exc.message, response_code=exc.status_code,
-                  details=_details(exc), duration_ms=_ms(started))
+                  details=_details(exc), raw_response=exc.raw_text,
+                  duration_ms=_ms(started))
     return outcome
 
 
@@ -204,7 +205,8 @@ def _fail(job, owner, exc, started, *, uncertain=False):
         return Outcome.NOT_CLAIMED
     job.refresh_from_db()
     log_job_event(job, status="failed", message=exc.message, response_code=exc.status_code,
-                  details=_details(exc), duration_ms=_ms(started))
+                  details=_details(exc), raw_response=exc.raw_text,
+                  duration_ms=_ms(started))
     return Outcome.FAILED
 
 
@@ -217,7 +219,8 @@ def _wait_for_reauth(job, owner, exc, started):
         return Outcome.NOT_CLAIMED
     job.refresh_from_db()
     log_job_event(job, status="failed", message=exc.message, response_code=exc.status_code,
-                  details=_details(exc), duration_ms=_ms(started))
+                  details=_details(exc), raw_response=exc.raw_text,
+                  duration_ms=_ms(started))
     return Outcome.WAITING
 
 

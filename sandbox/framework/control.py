@@ -108,7 +108,7 @@ def tokens(request, simulator):
 
 @csrf_exempt
 @require_http_methods(["GET", "DELETE"])
-def requests(request, simulator):
+def admitted_requests(request, simulator):
     """GET (?key=): the requests the simulator's rate limits admitted, with the most ever
     admitted in one window; DELETE forgets them and the windows."""
     limits = sorted(simulator.rate_limits, key=lambda limit: limit.name)

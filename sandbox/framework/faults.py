@@ -59,6 +59,9 @@ def clean(settings):
         if kind is str and not isinstance(value, str):
             errors[name] = "must be a string"
             continue
+        if kind is int and isinstance(value, float) and not value.is_integer():
+            errors[name] = "must be a whole number"
+            continue
         cleaned[name] = kind(value)
     rate = cleaned.get("server_error_rate")
     if rate is not None and not 0.0 <= rate <= 1.0:

@@ -143,9 +143,10 @@ def by_header(name, *, query_param=None):
 
 
 def by_client_and_tenant(request):
-    """One budget per integration and company (Fortnox). Needs an authenticated request."""
-    token = request.sandbox_token
-    return f"{token.client_id}|{token.tenant.external_id}"
+    """One budget per integration and company (Fortnox). Requests without a token (the token
+    endpoint) share one budget."""
+    token = getattr(request, "sandbox_token", None)
+    return f"{token.client_id}|{token.tenant.external_id}" if token else ""
 
 
 def by_client_and_endpoint(request):

@@ -67,7 +67,11 @@ class Simulator:
         """Decorate an API view. `auth=False` for endpoints reached without a token (token
         endpoint, onboarding); `rate_limit=None` to exempt one, or another `RateLimit`.
         Inside the view, `request.sandbox_token` / `request.sandbox_tenant` are set (None
-        without auth) and `raise ErrorResponse(response)` answers with a provider error."""
+        without auth) and `raise ErrorResponse(response)` answers with a provider error.
+
+        Also wraps class-based views, so the token endpoint gets faults and limits too:
+        `simulator.endpoint(methods=("POST",), auth=False)(TokenView.as_view(...))`. Only for
+        machine-facing views: the wrapper is CSRF-exempt, so never wrap an HTML form."""
         limit = self.rate_limit if rate_limit is _DEFAULT else rate_limit
         if limit is not None:
             self.rate_limits.add(limit)
@@ -123,7 +127,8 @@ class Simulator:
         patterns = [
             path("_control/faults", control.faults, context, name="control-faults"),
             path("_control/tokens", control.tokens, context, name="control-tokens"),
-            path("_control/requests", control.requests, context, name="control-requests"),
+            path("_control/requests", control.admitted_requests, context,
+                 name="control-requests"),
         ]
         if self.accountant is not None:
             patterns.append(path("accountant/", accountant.page, context, name="accountant"))

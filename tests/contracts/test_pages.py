@@ -60,3 +60,11 @@ def test_other_record_pages_include_the_sync_panel(client, staff_user, records):
     client.force_login(staff_user)
     response = client.get(reverse("accounting:invoice_detail", args=[records[Invoice].pk]))
     assert "_sync_panel.html" in [t.name for t in response.templates]
+
+
+def test_nav_speaks_norwegian_to_the_dealer(client, staff_user):
+    client.force_login(staff_user)
+    html = client.get(reverse("contracts:contract_list"), HTTP_ACCEPT_LANGUAGE="nb").content
+    for label in ("Kontrakter", "Kunder", "Biler", "Prosjekter", "Ansatte", "Timer", "Tilbud",
+                  "Fakturaer", "Lønnsslipper"):
+        assert label in html.decode()

@@ -84,7 +84,8 @@ class FakeBooksServer:
         self.token_calls = 0
         self.create_calls = 0
         self.authorized_calls = []
-        # Queued behaviours for the next POSTs: "503", "429:<retry-after>", "timeout-after-store"
+        # Queued behaviours for the next POSTs: "503", "422", "429:<retry-after>",
+        # "timeout-after-store", "cut-off-after-store"
         self.next_post_faults = []
         self.create_delay = 0.0
         rsps.add_callback("POST", f"{BASE}/customers", callback=self._post_customer)
@@ -116,6 +117,8 @@ class FakeBooksServer:
             self.customers.append(row)
         if fault == "timeout-after-store":
             raise requests.exceptions.ReadTimeout("read timed out")
+        if fault == "cut-off-after-store":
+            raise requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead")
         return 201, {}, json.dumps(row)
 
     def _get_customers(self, request):

@@ -216,3 +216,13 @@ def test_an_unknown_operation_fails_the_job_instead_of_looping(connection):
     assert run_job(job.pk) == Outcome.FAILED
     job.refresh_from_db()
     assert job.status == SyncJob.Status.FAILED and "customer.teleport" in job.last_error
+
+
+
+def test_a_body_cut_off_after_a_write_is_ambiguous(connection, fake_server):
+    fake_server.next_post_faults = ["cut-off-after-store"]
+    job = _enqueue(connection)
+    assert run_job(job.pk) == Outcome.UNKNOWN
+    _make_due(job)
+    assert run_job(job.pk) == Outcome.ADOPTED
+    assert len(fake_server.customers) == 1 and fake_server.create_calls == 1

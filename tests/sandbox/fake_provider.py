@@ -121,10 +121,10 @@ def build(slug, name, *, unauthorized, server_error, rate_limited, body_rejected
     simulator.urls = [
         path("oauth/authorize", ConsentView.as_view(simulator=simulator, policy=policy),
              name="authorize"),
-        path("oauth/token", TokenView.as_view(simulator=simulator, policy=policy),
-             name="token"),
-        path("oauth/revoke", RevokeView.as_view(simulator=simulator, policy=policy),
-             name="revoke"),
+        path("oauth/token", simulator.endpoint(methods=("POST",), auth=False)(
+            TokenView.as_view(simulator=simulator, policy=policy)), name="token"),
+        path("oauth/revoke", simulator.endpoint(methods=("POST",), auth=False)(
+            RevokeView.as_view(simulator=simulator, policy=policy)), name="revoke"),
         path("api/invoices", invoices, name="invoices"),
         path("api/me", me, name="me"),
         path("api/ping", ping, name="ping"),

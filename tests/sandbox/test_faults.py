@@ -5,9 +5,10 @@ import time
 
 import pytest
 
-from sandbox.framework import faults
+from sandbox.framework import faults, tokens
 from sandbox.models import SandboxFaultConfig, SandboxRecord
 from tests.sandbox import fake_provider
+from tests.sandbox.conftest import CLIENT_ID, CLIENT_SECRET, form_post
 
 pytestmark = pytest.mark.urls("tests.sandbox.urls")
 
@@ -40,7 +41,7 @@ def test_a_partial_server_error_rate_fails_some_requests(client, tenant, bearer)
     headers = bearer(tenant)
     faults.configure("fake", server_error_rate=0.5)
 
-    statuses = {client.get(INVOICES, headers=headers).status_code for _ in range(60)}
+    statuses = {client.get(INVOICES, headers=headers).status_code for _ in range(30)}
 
     assert statuses == {200, 500}
 
@@ -59,6 +60,21 @@ def test_server_errors_come_in_each_providers_shape(client, make_tenant, bearer)
     assert po_error.json()["status"] == 500
     assert visma_error.status_code == 503
     assert visma_error.json()["ErrorCode"] == 5001
+
+
+def test_faults_reach_the_token_endpoint_too(client, tenant, make_client):
+    make_client()
+    issued = tokens.issue_tokens("fake", tenant=tenant, client_id=CLIENT_ID, refresh_ttl=3600)
+    faults.configure("fake", server_error_rate=1.0, server_error_status=503)
+
+    refused = form_post(client, "/sandbox/fake/oauth/token",
+                        {"grant_type": "refresh_token", "refresh_token": issued.refresh_token,
+                         "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
+
+    assert refused.status_code == 503
+    faults.clear("fake")
+    # The failed attempt did not spend the refresh token.
+    assert tokens.refresh_tokens("fake", issued.refresh_token, client_id=CLIENT_ID)
 
 
 def test_a_429_burst_answers_the_next_n_requests_then_stops(client, make_tenant, bearer):

@@ -136,7 +136,7 @@ def test_concurrent_clients_against_a_live_server_never_exceed_the_limit(live_se
                                                                          monkeypatch):
     url = f"{live_server.url}/sandbox/fake_po/api/ping"
     limit = fake_provider.FAKE_POWEROFFICE.rate_limit
-    # A window no loaded machine outlasts: all 80 requests race for the same 10 slots, so the
+    # A window no loaded machine outlasts: all 32 requests race for the same 10 slots, so the
     # outcome is exact. (Sliding is covered with a fake clock above.)
     monkeypatch.setattr(limit, "window_seconds", 120.0)
     local = threading.local()
@@ -144,13 +144,13 @@ def test_concurrent_clients_against_a_live_server_never_exceed_the_limit(live_se
     def burst(_):
         local.session = getattr(local, "session", None) or requests.Session()
         return [local.session.get(url, headers={"Ocp-Apim-Subscription-Key": "shared"},
-                                  timeout=30) for _ in range(10)]
+                                  timeout=30) for _ in range(4)]
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         responses = [response for batch in pool.map(burst, range(8)) for response in batch]
 
     statuses = [response.status_code for response in responses]
-    assert (statuses.count(200), statuses.count(429)) == (10, 70)
+    assert (statuses.count(200), statuses.count(429)) == (10, 22)
     assert len(limit.admitted("shared")) == 10
     assert limit.max_admitted_in_any_window("shared") == 10
     refused = next(r for r in responses if r.status_code == 429).json()
