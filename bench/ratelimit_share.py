@@ -67,7 +67,8 @@ def main():
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
     levels = [BACKGROUND] * args.processes + [INTERACTIVE]
-    procs = [ctx.Process(target=hammer, args=(key, args.limit, args.window, args.seconds, lv, queue))
+    procs = [ctx.Process(target=hammer,
+                         args=(key, args.limit, args.window, args.seconds, lv, queue))
              for lv in levels]
     for p in procs:
         p.start()
@@ -87,7 +88,8 @@ def main():
     print(f"busiest window / limit      = {busiest / args.limit:.2f}  (must be <= 1.00)")
     print(f"share of the limit used     = {used:.2f}  (target >= 0.90)")
     print(f"click wait / background wait = "
-          f"{statistics.median(ia_waits) / statistics.median(bg_waits):.2f}  (median; lower is better)")
+          f"{statistics.median(ia_waits) / statistics.median(bg_waits):.2f}"
+          "  (median; lower is better)")
     from integrations.models import RateLimitBucket
 
     RateLimitBucket.objects.filter(key=key).delete()

@@ -17,8 +17,10 @@ def capability_matrix_markdown(providers=None):
             ARROWS.get(p.capabilities.records.get(record), "—") for p in providers) + " |"
         for record in record_types
     ]
-    rows.append("| changes come back by | " + " | ".join(p.capabilities.inbound for p in providers) + " |")
-    rows.append("| connect with | " + " | ".join(", ".join(p.capabilities.auth) or "—" for p in providers) + " |")
+    inbound = " | ".join(p.capabilities.inbound for p in providers)
+    rows.append(f"| changes come back by | {inbound} |")
+    auth = " | ".join(", ".join(p.capabilities.auth) or "—" for p in providers)
+    rows.append(f"| connect with | {auth} |")
     limits = []
     for p in providers:
         policy = p.rate_limit

@@ -36,7 +36,8 @@ def access_token(connection, *, force=False, seen_version=None):
         _copy_into(connection, fresh)
         if fresh.status != Connection.Status.CONNECTED:
             raise AuthError(f"The connection to {fresh.provider_name} needs to be connected again.")
-        someone_else_refreshed = seen_version is not None and fresh.credentials_version != seen_version
+        someone_else_refreshed = (seen_version is not None
+                                  and fresh.credentials_version != seen_version)
         if (not force or someone_else_refreshed) and not fresh.token_expires_within(margin):
             return fresh.credentials.get("access_token", ""), fresh.credentials_version
         provider = _provider_for(fresh)
@@ -68,7 +69,9 @@ def refresh_expiring(margin_seconds=None):
     """Refresh, ahead of time, every connected token that expires within the margin."""
     from integrations.models import Connection
 
-    margin = margin_seconds if margin_seconds is not None else settings.TOKEN_REFRESH_MARGIN_SECONDS * 2
+    margin = margin_seconds
+    if margin is None:
+        margin = settings.TOKEN_REFRESH_MARGIN_SECONDS * 2
     soon = timezone.now() + timezone.timedelta(seconds=margin)
     refreshed = 0
     for conn in Connection.objects.filter(status=Connection.Status.CONNECTED,

@@ -348,3 +348,6 @@ class RateLimitBucket(models.Model):
     updated_at = models.FloatField()
     # An interactive caller waiting for a slot holds background callers back until this time.
     interactive_waiting_until = models.FloatField(default=0)
+
+    def __str__(self):
+        return self.key

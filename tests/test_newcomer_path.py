@@ -1,6 +1,7 @@
 """A newcomer's path, for real: a fresh copy of the project with no .env and no database (and
-the suite's own virtualenv); `make run` sets everything up and serves the login page; the demo admin logs in and
-finds the mapping editor and the sync monitor; Ctrl-C stops every process it started."""
+the suite's own virtualenv); `make run` sets everything up and serves the login page; the demo
+admin logs in and finds the mapping editor and the sync monitor; Ctrl-C stops every process it
+started."""
 
 import os
 import re

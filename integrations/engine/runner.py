@@ -30,6 +30,7 @@ from integrations.synclog import log_job_event
 
 logger = logging.getLogger("integrations.engine")
 S = SyncJob.Status
+ADOPTED_MESSAGE = "Adopted the object an earlier attempt created"
 
 
 class Outcome:
@@ -88,7 +89,8 @@ def run_job(job_id):
         operation = provider.operation(job.operation)
     except LookupError as exc:  # a provider removed from the registry, or a renamed operation
         return _fail(job, owner, PermanentError(str(exc)), started)
-    level = ratelimit.INTERACTIVE if job.priority == SyncJob.Priority.INTERACTIVE else ratelimit.BACKGROUND
+    interactive = job.priority == SyncJob.Priority.INTERACTIVE
+    level = ratelimit.INTERACTIVE if interactive else ratelimit.BACKGROUND
     adopted = False
     try:
         with ratelimit.priority(level):
@@ -156,7 +158,7 @@ def _succeed(job, owner, operation, provider, result, started, adopted):
             Connection.objects.filter(pk=job.connection_id).update(last_sync_at=now)
             job.refresh_from_db()
             log_job_event(job, status="ok",
-                          message="Adopted the object an earlier attempt created" if adopted else "",
+                          message=ADOPTED_MESSAGE if adopted else "",
                           details={"remote_id": str(result.remote_id or "")},
                           duration_ms=_ms(started))
     except IntegrityError:
@@ -177,9 +179,11 @@ def _retry_later(job, owner, exc, started, *, uncertain, retry_after=None):
         status = S.UNKNOWN if uncertain else S.QUEUED
         outcome = Outcome.UNKNOWN if uncertain else Outcome.RETRY
         log_status = "unknown" if uncertain else "retry"
-        next_at = now + timezone.timedelta(seconds=backoff_delay(job.attempts, retry_after=retry_after))
+        delay = backoff_delay(job.attempts, retry_after=retry_after)
+        next_at = now + timezone.timedelta(seconds=delay)
     fields = {"status": status, "next_attempt_at": next_at, "lease_owner": "",
-              "lease_expires_at": None, "last_error": exc.message, "last_error_code": exc.code or "",
+              "lease_expires_at": None, "last_error": exc.message,
+              "last_error_code": exc.code or "",
               "last_response_code": exc.status_code, "updated_at": now}
     if uncertain:
         fields["outcome_uncertain"] = True

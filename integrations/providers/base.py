@@ -5,8 +5,9 @@ A provider class declares what it can do (`capabilities`), how its rate limit is
 declarations, never `if provider == "fortnox"`.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 from integrations.ratelimit import RateLimitPolicy
 

@@ -30,3 +30,15 @@ def test_payslip_page_shows_lines_and_gross_pay(client, staff_user, records):
     html = client.get(reverse("accounting:payslip_detail", args=[payslip.pk])).content.decode()
     assert "monthly_salary" in html
     assert "40\xa0000,00" in html
+
+
+@pytest.mark.django_db
+def test_pages_speak_the_organizations_language_unless_the_user_chose(make_org, make_user, client):
+    from django.conf import settings as django_settings
+
+    frost = make_org("frost-sv", name="Frost Bygg AB", country="SE", language="sv")
+    user = make_user("sv-staff", frost)
+    client.force_login(user)
+    assert 'lang="sv"' in client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert 'lang="en"' in client.get("/").content.decode()

@@ -1,6 +1,7 @@
 """Row makers and browsers for the integrations admin tests (plain functions; the fixtures are
 in `admin_fixtures`, loaded by each test_admin*.py through `pytest_plugins`)."""
 
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
@@ -26,8 +27,10 @@ class AdminBooks(Provider):
 
 
 def client_for(user, *, enforce_csrf_checks=False):
-    # English pages, so assertions on our own strings hold whatever the site's language is.
-    client = Client(enforce_csrf_checks=enforce_csrf_checks, headers={"accept-language": "en"})
+    # English pages, so assertions on our own strings hold whatever the organization's language
+    # is: the language cookie is a person's explicit choice, which beats the organization's.
+    client = Client(enforce_csrf_checks=enforce_csrf_checks)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     client.force_login(user)
     return client
 

@@ -59,9 +59,8 @@ class FakeBooks(Provider):
 
     def refresh_credentials(self, credentials):
         try:
-            response = requests.post(TOKEN_URL, data={"grant_type": "refresh_token",
-                                                      "refresh_token": credentials["refresh_token"]},
-                                     timeout=5)
+            form = {"grant_type": "refresh_token", "refresh_token": credentials["refresh_token"]}
+            response = requests.post(TOKEN_URL, data=form, timeout=5)
         except requests.RequestException as exc:
             raise AuthError(f"token endpoint unreachable: {type(exc).__name__}") from None
         if response.status_code != 200:

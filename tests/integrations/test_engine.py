@@ -109,7 +109,8 @@ def test_retry_schedule_follows_backoff_then_dead_letter(connection, fake_server
     job.refresh_from_db()
     assert job.status == SyncJob.Status.DEAD and job.attempts == 6
     assert fake_server.create_calls == 6
-    statuses = list(SyncLogEntry.objects.filter(job=job).order_by("id").values_list("status", flat=True))
+    entries = SyncLogEntry.objects.filter(job=job).order_by("id")
+    statuses = list(entries.values_list("status", flat=True))
     assert statuses == ["retry"] * 5 + ["dead"]
     assert SyncLogEntry.objects.filter(job=job).last().details["provider_response"] == {
         "code": "down", "message": "maintenance"}
