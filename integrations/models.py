@@ -340,12 +340,11 @@ class WebhookEvent(models.Model):
 
 
 class RateLimitBucket(models.Model):
-    """Token-bucket state shared by every worker process; one row per provider-scope key."""
+    """Sliding-window state shared by every worker process; one row per provider-scope key."""
 
     key = models.CharField(max_length=200, primary_key=True)
-    tokens = models.FloatField()
-    # Seconds since the epoch, from the database clock on PostgreSQL.
-    updated_at = models.FloatField()
+    # Admission times (seconds since the epoch, database clock) still inside the window.
+    admitted = models.JSONField(default=list)
     # An interactive caller waiting for a slot holds background callers back until this time.
     interactive_waiting_until = models.FloatField(default=0)
 

@@ -1,48 +1,52 @@
 """A rate limiter shared by every worker process, keyed by the provider's real scope.
 
-State is one row per key (`RateLimitBucket`) changed by one atomic upsert, so any number of
-processes share it. On PostgreSQL the database clock is the only clock; SQLite (the embedded
-default, one machine) uses the local clock and serializes writes.
+The providers count requests in a sliding window (Fortnox: 25 per 5 s per client and tenant;
+PowerOffice Go: 10 per second per subscription key), so the limiter keeps the same books: per key,
+the times of the admissions still inside the window. A request is admitted only while fewer than
+`limit` admissions lie within the last `window` (stretched by a small headroom, since a request
+reaches the provider a little after we stamp it). That never exceeds the provider's rule and never
+wastes budget: a slot is free again exactly when the provider forgets it.
 
-A token bucket of capacity B refilled at r admits at most B + r*W in any window W, so the refill
-rate is set to (limit - B) / W with a hair of headroom: the provider's window is never exceeded
-and a single busy key still uses ~95 % of it.
+State is one row per key (`RateLimitBucket`), changed by one atomic statement on PostgreSQL (with
+the database clock, so all processes share one clock) and under the write lock on SQLite (the
+one-machine default).
 
-Priority: an interactive caller (a person clicked) that finds the bucket empty marks the key, and
+Priority: an interactive caller (a person clicked) that finds the window full marks the key, and
 background callers stand back until it has had its slot.
 """
 
 import contextvars
+import json
 import random
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import connection as db
+from django.db import transaction
 
 from integrations.errors import LocalRateLimitWait
 
 INTERACTIVE, BACKGROUND = "interactive", "background"
 _priority = contextvars.ContextVar("rate_limit_priority", default=BACKGROUND)
 
-# Float arithmetic and clock granularity must never let the bucket admit one too many.
-_HEADROOM = 0.99
-
 
 @dataclass(frozen=True)
 class RateLimitPolicy:
     limit: int
     window_seconds: float
-    burst: int = 1
+    # The window is stretched by this fraction: our stamp precedes the provider's by the time the
+    # request takes to arrive, and arrival times jitter.
+    headroom: float = 0.02
 
     def __post_init__(self):
-        if not 1 <= self.burst < self.limit:
-            raise ValueError("burst must be at least 1 and below the limit")
+        if self.limit < 1 or self.window_seconds <= 0:
+            raise ValueError("a rate limit needs a positive limit and window")
 
     @property
-    def rate(self):
-        """Tokens per second."""
-        return (self.limit - self.burst) / self.window_seconds * _HEADROOM
+    def effective_window(self):
+        return self.window_seconds * (1 + self.headroom)
 
 
 @contextmanager
@@ -60,93 +64,114 @@ def current_priority():
 
 _TABLE = "integrations_ratelimitbucket"
 
+# One statement: the row lock is held only while it runs, never across a round trip to a client
+# that the machine may pause. The table is UNLOGGED (see the migration), so the commit does not
+# wait for a WAL flush either; admission times need not survive a crash.
 _PG_TAKE = f"""
 WITH clock AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS now)
-INSERT INTO {_TABLE} AS b (key, tokens, updated_at, interactive_waiting_until)
-SELECT %(key)s, %(cap)s - 1, clock.now, 0 FROM clock
+INSERT INTO {_TABLE} AS b (key, admitted, interactive_waiting_until)
+SELECT %(key)s, jsonb_build_array(clock.now), 0 FROM clock
 ON CONFLICT (key) DO UPDATE SET
-    tokens = LEAST(%(cap)s, b.tokens + (EXCLUDED.updated_at - b.updated_at) * %(rate)s) - 1,
-    updated_at = EXCLUDED.updated_at,
+    admitted = (
+        SELECT coalesce(jsonb_agg(e.x ORDER BY e.x::float8), '[]'::jsonb)
+        FROM jsonb_array_elements(b.admitted) AS e(x)
+        WHERE e.x::float8 > (EXCLUDED.admitted->>0)::float8 - %(window)s
+    ) || EXCLUDED.admitted,
     interactive_waiting_until = CASE WHEN %(interactive)s THEN 0
                                      ELSE b.interactive_waiting_until END
-WHERE LEAST(%(cap)s, b.tokens + (EXCLUDED.updated_at - b.updated_at) * %(rate)s) >= 1
-  AND (%(interactive)s OR b.interactive_waiting_until < EXCLUDED.updated_at)
-RETURNING updated_at
+WHERE (
+        SELECT count(*) FROM jsonb_array_elements(b.admitted) AS e(x)
+        WHERE e.x::float8 > (EXCLUDED.admitted->>0)::float8 - %(window)s
+    ) < %(limit)s
+  AND (%(interactive)s OR b.interactive_waiting_until < (EXCLUDED.admitted->>0)::float8)
+RETURNING (b.admitted->>-1)::float8
 """
 
 _PG_PEEK = f"""
-SELECT b.tokens, b.updated_at, b.interactive_waiting_until,
-       extract(epoch FROM clock_timestamp())::float8
-FROM {_TABLE} b WHERE b.key = %(key)s
+SELECT admitted, interactive_waiting_until, extract(epoch FROM clock_timestamp())::float8
+FROM {_TABLE} WHERE key = %(key)s
 """
 
 _PG_MARK_INTERACTIVE = f"""
-UPDATE {_TABLE} SET interactive_waiting_until =
-    GREATEST(interactive_waiting_until, extract(epoch FROM clock_timestamp()) + %(hold)s)
-WHERE key = %(key)s
-"""
-
-_SQLITE_TAKE = f"""
-INSERT INTO {_TABLE} AS b (key, tokens, updated_at, interactive_waiting_until)
-VALUES (%(key)s, %(cap)s - 1, %(now)s, 0)
-ON CONFLICT (key) DO UPDATE SET
-    tokens = MIN(%(cap)s, b.tokens + (excluded.updated_at - b.updated_at) * %(rate)s) - 1,
-    updated_at = excluded.updated_at,
-    interactive_waiting_until = CASE WHEN %(interactive)s THEN 0
-                                     ELSE b.interactive_waiting_until END
-WHERE MIN(%(cap)s, b.tokens + (excluded.updated_at - b.updated_at) * %(rate)s) >= 1
-  AND (%(interactive)s OR b.interactive_waiting_until < excluded.updated_at)
-RETURNING updated_at
-"""
-
-_SQLITE_PEEK = f"""
-SELECT b.tokens, b.updated_at, b.interactive_waiting_until, %(now)s
-FROM {_TABLE} b WHERE b.key = %(key)s
-"""
-
-_SQLITE_MARK_INTERACTIVE = f"""
-UPDATE {_TABLE} SET interactive_waiting_until =
-    MAX(interactive_waiting_until, %(now)s + %(hold)s)
+UPDATE {_TABLE} SET interactive_waiting_until = GREATEST(interactive_waiting_until, %(until)s)
 WHERE key = %(key)s
 """
 
 
-def _sql(name):
-    pg = db.vendor == "postgresql"
-    return {
-        "take": _PG_TAKE if pg else _SQLITE_TAKE,
-        "peek": _PG_PEEK if pg else _SQLITE_PEEK,
-        "mark": _PG_MARK_INTERACTIVE if pg else _SQLITE_MARK_INTERACTIVE,
-    }[name]
+class Decision(NamedTuple):
+    granted: bool
+    # admitted: the admission time; refused: seconds until a slot frees
+    value: float
+    # the clock reading the decision was taken at (seconds since the epoch)
+    at: float
 
 
-def try_acquire(key, policy, *, level=None):
-    """Take one slot if there is one. Returns (granted, admitted_at or seconds to wait)."""
+def try_acquire(key, policy, *, level=None) -> Decision:
+    """Take one slot if there is one: Decision(True, admitted_at, at) or
+    Decision(False, seconds to wait, at)."""
     interactive = (level or current_priority()) == INTERACTIVE
-    params = {
-        "key": key,
-        "cap": float(policy.burst),
-        "rate": policy.rate,
-        "interactive": interactive,
-        "now": time.time(),
-    }
+    if db.vendor == "postgresql":
+        return _try_acquire_postgresql(key, policy, interactive)
+    return _try_acquire_locked(key, policy, interactive)
+
+
+def _try_acquire_postgresql(key, policy, interactive):
+    params = {"key": key, "window": policy.effective_window, "limit": policy.limit,
+              "interactive": interactive}
     with db.cursor() as cur:
-        cur.execute(_sql("take"), params)
+        cur.execute(_PG_TAKE, params)
         row = cur.fetchone()
         if row is not None:
-            return True, row[0]
-        cur.execute(_sql("peek"), params)
+            return Decision(True, row[0], row[0])
+        cur.execute(_PG_PEEK, params)
         peek = cur.fetchone()
         if peek is None:  # deleted between the two statements: just try again
-            return False, 0.0
-        tokens, updated_at, waiting_until, now = peek
-        current = min(policy.burst, tokens + (now - updated_at) * policy.rate)
-        wait = max(0.0, (1 - current) / policy.rate)
+            return Decision(False, 0.0, time.time())
+        admitted, waiting_until, now = peek
+        admitted = json.loads(admitted) if isinstance(admitted, str) else admitted
+        wait = _wait(sorted(t for t in admitted if t > now - policy.effective_window),
+                     policy, now, interactive, waiting_until)
         if interactive:
-            cur.execute(_sql("mark"), {**params, "hold": wait + 1.0})
-        elif waiting_until > now:
-            wait = max(wait, min(waiting_until - now, 1.0 / policy.rate))
-        return False, wait
+            cur.execute(_PG_MARK_INTERACTIVE, {"key": key, "until": now + wait + 1.0})
+        return Decision(False, wait, now)
+
+
+def _try_acquire_locked(key, policy, interactive):
+    """Any other database (SQLite, one machine): read, decide and write under the write lock."""
+    from integrations.models import RateLimitBucket
+
+    RateLimitBucket.objects.get_or_create(key=key)
+    with transaction.atomic():
+        bucket = RateLimitBucket.objects.select_for_update().get(key=key)
+        now = time.time()
+        recent = sorted(t for t in bucket.admitted if t > now - policy.effective_window)
+        person_waiting = bucket.interactive_waiting_until > now
+        if len(recent) < policy.limit and (interactive or not person_waiting):
+            bucket.admitted = [*recent, now]
+            if interactive:
+                bucket.interactive_waiting_until = 0
+            bucket.save(update_fields=["admitted", "interactive_waiting_until"])
+            return Decision(True, now, now)
+        wait = _wait(recent, policy, now, interactive, bucket.interactive_waiting_until)
+        bucket.admitted = recent  # forget what left the window, so the row stays small
+        if interactive:
+            bucket.interactive_waiting_until = max(bucket.interactive_waiting_until,
+                                                   now + wait + 1.0)
+        bucket.save(update_fields=["admitted", "interactive_waiting_until"])
+        return Decision(False, wait, now)
+
+
+def _wait(recent, policy, now, interactive, waiting_until):
+    """Seconds until the oldest admission that blocks us leaves the window; a background caller
+    also waits while a person is waiting."""
+    if len(recent) >= policy.limit:
+        blocking = recent[len(recent) - policy.limit]
+        wait = max(0.0, blocking + policy.effective_window - now)
+    else:
+        wait = 0.0
+    if not interactive and waiting_until > now:
+        wait = max(wait, min(waiting_until - now, policy.window_seconds / policy.limit))
+    return wait
 
 
 def acquire(key, policy, *, level=None, max_wait=None):
@@ -156,11 +181,11 @@ def acquire(key, policy, *, level=None, max_wait=None):
     worker back instead of sleeping."""
     waited = 0.0
     while True:
-        granted, value = try_acquire(key, policy, level=level)
+        granted, value, _at = try_acquire(key, policy, level=level)
         if granted:
             return value
         # A little spread so processes that wake together do not all collide again.
-        pause = value + random.uniform(0.0, 0.2 / policy.rate) + 0.001
+        pause = value + random.uniform(0.0, 0.1 * policy.window_seconds / policy.limit) + 0.001
         if max_wait is not None and waited + pause > max_wait:
             raise LocalRateLimitWait(pause)
         time.sleep(pause)

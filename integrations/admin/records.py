@@ -162,8 +162,12 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 class RateLimitBucketAdmin(admin.ModelAdmin):
     """Shared by every organization on this installation: for the operator (superusers) only."""
 
-    list_display = ("key", "tokens", "updated_at", "interactive_waiting_until")
-    readonly_fields = list_display
+    list_display = ("key", "in_window", "interactive_waiting_until")
+    readonly_fields = ("key", "admitted", "interactive_waiting_until")
+
+    @admin.display(description=_("admissions in the last window"))
+    def in_window(self, obj):
+        return len(obj.admitted)
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser
