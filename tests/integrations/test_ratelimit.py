@@ -106,7 +106,9 @@ def test_four_processes_never_exceed_the_window_and_never_withhold_budget():
         w.join(timeout=10)
     stamps = sorted(t for admitted, _ in results for t in admitted)  # the database clock
     refusals = [r for _, refused in results for r in refused]
-    assert all(admitted for admitted, _ in results), "every process got slots"
+    # Which worker wins a slot is not promised (the machine decides who runs first); the
+    # workers together must have met full windows, or nothing was tested.
+    assert len(stamps) > LIMIT, "the workers never filled a window"
     assert refusals, "the workers never met a full window"
     busiest = busiest_window(stamps, WINDOW)
     assert busiest <= LIMIT, f"{busiest} requests in one {WINDOW}s window (limit {LIMIT})"
