@@ -28,6 +28,14 @@ def current_admin_organization(request):
     return None
 
 
+def limit_to_organization(field, db_field, request):
+    """Foreign-key choices of tenant models only from the admin's own organization."""
+    model = db_field.related_model
+    if field is not None and not request.user.is_superuser and hasattr(model, "organization"):
+        field.queryset = field.queryset.filter(organization=current_admin_organization(request))
+    return field
+
+
 class OrgScopedAdmin(admin.ModelAdmin):
     # The path from the model to its organization, for models that reach it through a parent.
     organization_path = "organization"
@@ -74,10 +82,7 @@ class OrgScopedAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        model = db_field.related_model
-        if field is not None and not request.user.is_superuser and hasattr(model, "organization"):
-            field.queryset = field.queryset.filter(organization=current_admin_organization(request))
-        return field
+        return limit_to_organization(field, db_field, request)
 
 
 def _is_tenant_model(model):
@@ -119,7 +124,4 @@ class OrgScopedInline(admin.TabularInline):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        model = db_field.related_model
-        if field is not None and not request.user.is_superuser and hasattr(model, "organization"):
-            field.queryset = field.queryset.filter(organization=current_admin_organization(request))
-        return field
+        return limit_to_organization(field, db_field, request)

@@ -194,8 +194,8 @@ class ProviderChoiceAdmin(HubAdmin):
         return provider_label(obj.provider)
 
 
-class ReadOnlyAdmin(HubAdmin):
-    """Rows the engine writes: admins look, they do not add or edit."""
+class NoWritesMixin:
+    """Admins look, they do not add, edit or delete."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -205,6 +205,22 @@ class ReadOnlyAdmin(HubAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ProviderStatusColumns:
+    """The provider's name and a coloured status badge, for rows that have both."""
+
+    @admin.display(description=_("provider"), ordering="provider")
+    def provider_name(self, obj):
+        return provider_label(obj.provider)
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, obj):
+        return badge(obj.status, obj.get_status_display())
+
+
+class ReadOnlyAdmin(NoWritesMixin, HubAdmin):
+    """Rows the engine writes: admins look, they do not add or edit."""
 
 
 class ConnectionChildAdmin(HubAdmin):

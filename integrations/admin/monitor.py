@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from integrations.admin.common import (
     ConnectionProviderFilter,
     ProviderFilter,
+    ProviderStatusColumns,
     ReadOnlyAdmin,
     admin_org,
     badge,
@@ -72,7 +73,7 @@ class RetryPermissionMixin:
 
 
 @admin.register(SyncLogEntry)
-class SyncLogEntryAdmin(RetryPermissionMixin, ReadOnlyAdmin):
+class SyncLogEntryAdmin(RetryPermissionMixin, ProviderStatusColumns, ReadOnlyAdmin):
     list_display = (
         "created_at", "provider_name", "entity", "local_id", "action", "status_badge",
         "message_short", "provider_response_code", "duration",
@@ -102,14 +103,6 @@ class SyncLogEntryAdmin(RetryPermissionMixin, ReadOnlyAdmin):
         # The job page links here filtered to its own entries; the queryset stays org-scoped.
         return lookup in ("job__id__exact", "connection__id__exact") or super().lookup_allowed(
             lookup, value, request)
-
-    @admin.display(description=_("provider"), ordering="provider")
-    def provider_name(self, obj):
-        return provider_label(obj.provider)
-
-    @admin.display(description=_("status"), ordering="status")
-    def status_badge(self, obj):
-        return badge(obj.status, obj.get_status_display())
 
     @admin.display(description=_("message"))
     def message_short(self, obj):

@@ -14,9 +14,10 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations.admin.common import (
     ConnectionChildAdmin,
+    NoWritesMixin,
     ProviderFilter,
+    ProviderStatusColumns,
     ReadOnlyAdmin,
-    badge,
     pretty_json,
     provider_label,
     short,
@@ -32,7 +33,7 @@ _SECRET_HEADER = re.compile(r"(?i)authorization|cookie|token|secret|api[-_]?key|
 
 
 @admin.register(Connection)
-class ConnectionAdmin(ReadOnlyAdmin):
+class ConnectionAdmin(ProviderStatusColumns, ReadOnlyAdmin):
     # `encrypted_credentials` is named nowhere below, and excluded in case a field list is ever
     # derived from the model.
     exclude = ("encrypted_credentials",)
@@ -48,14 +49,6 @@ class ConnectionAdmin(ReadOnlyAdmin):
         "last_sync_at", "created_at", "updated_at", "related_links",
     )
     readonly_fields = fields
-
-    @admin.display(description=_("provider"), ordering="provider")
-    def provider_name(self, obj):
-        return provider_label(obj.provider)
-
-    @admin.display(description=_("status"), ordering="status")
-    def status_badge(self, obj):
-        return badge(obj.status, obj.get_status_display())
 
     @admin.display(description=_("credentials stored"), boolean=True)
     def credentials_stored(self, obj):
@@ -159,7 +152,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(RateLimitBucket)
-class RateLimitBucketAdmin(admin.ModelAdmin):
+class RateLimitBucketAdmin(NoWritesMixin, admin.ModelAdmin):
     """Shared by every organization on this installation: for the operator (superusers) only."""
 
     list_display = ("key", "in_window", "interactive_waiting_until")
@@ -175,11 +168,3 @@ class RateLimitBucketAdmin(admin.ModelAdmin):
     def has_view_permission(self, request, obj=None):
         return self.has_module_permission(request)
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
