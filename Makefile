@@ -16,15 +16,10 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
-# A development .env, written once: DEBUG on and freshly generated keys.
-.env:
-	$(PYTHON) -c "import secrets, pathlib; \
-	t = pathlib.Path('.env.example').read_text(); \
-	t = t.replace('DEBUG=false', 'DEBUG=true'); \
-	t = t.replace('SECRET_KEY=', 'SECRET_KEY=' + secrets.token_urlsafe(40), 1); \
-	t = t.replace('ENCRYPTION_KEYS=', 'ENCRYPTION_KEYS=' + secrets.token_urlsafe(32), 1); \
-	pathlib.Path('.env').write_text(t)"
-	@echo "wrote .env with a development SECRET_KEY and ENCRYPTION_KEYS"
+# A development .env: written once (DEBUG on, sandbox providers, fresh keys); later runs only
+# append settings that .env.example gained since.
+.env: .env.example config/dev.env
+	@$(PYTHON) config/write_dev_env.py .env
 
 env: .env
 
@@ -33,6 +28,7 @@ setup: venv env
 db: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py setup_schedules
+	$(PY) manage.py sandbox_seed
 
 demo: db
 	$(PY) manage.py load_demo

@@ -181,3 +181,25 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
     },
 }
+
+# Inbound webhooks: a signed event older (or newer) than this many seconds is refused.
+WEBHOOK_TOLERANCE_SECONDS = env.int("WEBHOOK_TOLERANCE_SECONDS", default=300)
+
+# PowerOffice Go (README, "PowerOffice Go"). The base is the part before /v2 and /OAuth/Token:
+# https://goapi.poweroffice.net/Demo (demo) or https://goapi.poweroffice.net (production).
+POWEROFFICE_GO_BASE_URL = env.str(
+    "POWEROFFICE_GO_BASE_URL", default="https://goapi.poweroffice.net/Demo").rstrip("/")
+POWEROFFICE_GO_APPLICATION_KEY = env.str("POWEROFFICE_GO_APPLICATION_KEY", default="")
+POWEROFFICE_GO_SUBSCRIPTION_KEY = env.str("POWEROFFICE_GO_SUBSCRIPTION_KEY", default="")
+POWEROFFICE_GO_WEB_URL = env.str(
+    "POWEROFFICE_GO_WEB_URL", default="https://godemo.poweroffice.net").rstrip("/")
+POWEROFFICE_GO_POLL_SECONDS = env.int("POWEROFFICE_GO_POLL_SECONDS", default=60)
+
+# Fortnox (README, "Fortnox"). API base (paths /3/... and /api/...) and OAuth base.
+FORTNOX_BASE_URL = env.str("FORTNOX_BASE_URL", default="https://api.fortnox.se").rstrip("/")
+FORTNOX_AUTH_URL = env.str(
+    "FORTNOX_AUTH_URL", default="https://apps.fortnox.se/oauth-v1").rstrip("/")
+FORTNOX_WEB_URL = env.str("FORTNOX_WEB_URL", default="https://apps.fortnox.se").rstrip("/")
+FORTNOX_CLIENT_ID = env.str("FORTNOX_CLIENT_ID", default="")
+FORTNOX_CLIENT_SECRET = env.str("FORTNOX_CLIENT_SECRET", default="")
+FORTNOX_IMPORT_MINUTES = env.int("FORTNOX_IMPORT_MINUTES", default=60)

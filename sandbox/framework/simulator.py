@@ -39,11 +39,14 @@ class Simulator:
                          the provider's gateway refuses first (a missing subscription key).
     method_not_allowed -- (request, allowed_methods) -> response; default plain 405.
     accountant        -- an `AccountantBook`, which mounts the accountant page.
+    seed              -- () -> None: create the simulator's published demo data (developer
+                         app keys, demo companies), idempotently; `manage.py sandbox_seed`
+                         calls it for every registered simulator.
     """
 
     def __init__(self, slug, name, *, urls=(), unauthorized, server_error, rate_limited,
                  rate_limit=None, gateway_check=None, method_not_allowed=None,
-                 accountant=None, description=""):
+                 accountant=None, description="", seed=None):
         if not _SLUG.match(slug):
             raise ValueError(f"simulator slug {slug!r}: lowercase letters, digits, underscore")
         self.slug = slug
@@ -58,6 +61,7 @@ class Simulator:
             lambda request, allowed: HttpResponseNotAllowed(allowed))
         self.accountant = accountant
         self.description = description
+        self.seed = seed
         self.rate_limits = {rate_limit} if rate_limit else set()
 
     def __repr__(self):
