@@ -339,6 +339,46 @@ class WebhookEvent(models.Model):
         return f"{self.provider} {self.provider_event_id or self.id}"
 
 
+class WebhookSecret(TenantModel):
+    """A shared secret that signs one connection's inbound webhooks (HMAC-SHA256), encrypted at
+    rest. Up to two are active at once, so a secret can be rotated without losing events: add the
+    new one, switch the sender over, then retire the old one (set `retired_at`)."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE,
+                                   related_name="webhook_secrets")
+    encrypted_secret = EncryptedTextField()
+    label = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.label or f"secret {self.pk}"
+
+    @property
+    def active(self):
+        return self.retired_at is None or self.retired_at > timezone.now()
+
+
+class OAuthState(TenantModel):
+    """A single-use `state` for a redirect-based connect flow (OAuth authorization code, or
+    PowerOffice Go's onboarding), bound to the user and organization that started it. Only a
+    hash of the value is stored; see `integrations.oauthstate`."""
+
+    provider = models.CharField(max_length=40)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    value_hash = models.CharField(max_length=64, unique=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.provider} state for {self.user_id}"
+
+
 class RateLimitBucket(models.Model):
     """Sliding-window state shared by every worker process; one row per provider-scope key."""
 
