@@ -193,7 +193,7 @@ POWEROFFICE_GO_APPLICATION_KEY = env.str("POWEROFFICE_GO_APPLICATION_KEY", defau
 POWEROFFICE_GO_SUBSCRIPTION_KEY = env.str("POWEROFFICE_GO_SUBSCRIPTION_KEY", default="")
 POWEROFFICE_GO_WEB_URL = env.str(
     "POWEROFFICE_GO_WEB_URL", default="https://godemo.poweroffice.net").rstrip("/")
-POWEROFFICE_GO_POLL_SECONDS = env.int("POWEROFFICE_GO_POLL_SECONDS", default=60)
+POWEROFFICE_GO_POLL_MINUTES = env.int("POWEROFFICE_GO_POLL_MINUTES", default=1)
 
 # Fortnox (README, "Fortnox"). API base (paths /3/... and /api/...) and OAuth base.
 FORTNOX_BASE_URL = env.str("FORTNOX_BASE_URL", default="https://api.fortnox.se").rstrip("/")

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("contracts.urls")),
     path("", include("accounting.urls")),
     path("", include("integrations.urls")),
+    path("", include("integrations.providers.poweroffice_go.urls")),
 ]
 
 if settings.SANDBOX_ENABLED:

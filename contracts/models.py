@@ -49,6 +49,18 @@ class Car(TenantModel):
         return missing
 
 
+class AccountingState(models.TextChoices):
+    """Where the contract is in the accounting system: the badge on the contract page."""
+
+    DRAFT = "draft", _("Draft")
+    ORDER = "order", _("Order")
+    INVOICED = "invoiced", _("Invoiced")
+    SENT = "sent", _("Sent")
+    PARTLY_PAID = "partly_paid", _("Partly paid")
+    PAID = "paid", _("Paid")
+    OVERDUE = "overdue", _("Overdue")
+
+
 class Contract(TenantModel):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -64,6 +76,19 @@ class Contract(TenantModel):
     signed_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # What the accounting system reports back (written by the integration, shown on the page).
+    accounting_state = models.CharField(
+        _("accounting status"), max_length=12, choices=AccountingState.choices,
+        default=AccountingState.DRAFT)
+    order_number = models.CharField(_("order number"), max_length=40, blank=True)
+    invoice_number = models.CharField(_("invoice number"), max_length=40, blank=True)
+    invoice_total = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    amount_paid = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    amount_remaining = models.DecimalField(max_digits=14, decimal_places=2, null=True,
+                                           blank=True)
+    invoice_due_date = models.DateField(null=True, blank=True)
+    accounting_synced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -36,3 +36,34 @@ def contract_save(*, organization, form, lines_formset) -> Contract:
     )
     contract.save(update_fields=["sale_price", "updated_at"])
     return contract
+
+
+# What the accounting system may move the badge to, from each state: later states never go
+# back (a late "sent" after "paid" is ignored), except that payments can be reversed.
+_STATE_ORDER = ["draft", "order", "invoiced", "sent", "partly_paid", "overdue", "paid"]
+_PAYMENT_STATES = {"sent", "partly_paid", "overdue", "paid"}
+
+
+def apply_accounting_update(*, organization, contract_id, state=None, **fields):
+    """Record what the accounting system reported about a contract (the integration calls
+    this). Returns the contract, or None when it no longer exists. A state only moves forward,
+    except between payment states, where the provider's latest word wins."""
+    from django.utils import timezone
+
+    contract = Contract.objects.for_org(organization).filter(pk=contract_id).first()
+    if contract is None:
+        return None
+    changed = []
+    if state is not None and state != contract.accounting_state:
+        current = contract.accounting_state
+        both_payment = state in _PAYMENT_STATES and current in _PAYMENT_STATES
+        if both_payment or _STATE_ORDER.index(state) > _STATE_ORDER.index(current):
+            contract.accounting_state = state
+            changed.append("accounting_state")
+    for name, value in fields.items():
+        if getattr(contract, name) != value:
+            setattr(contract, name, value)
+            changed.append(name)
+    contract.accounting_synced_at = timezone.now()
+    contract.save(update_fields=[*changed, "accounting_synced_at"])
+    return contract

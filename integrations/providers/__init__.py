@@ -7,7 +7,9 @@ Adding a provider: create `integrations/providers/<name>/` with a `Provider` sub
 from importlib import import_module
 
 # key -> "module:Class"
-_BUILTIN: dict[str, str] = {}
+_BUILTIN: dict[str, str] = {
+    "poweroffice_go": "integrations.providers.poweroffice_go.provider:PowerOfficeGo",
+}
 
 
 class Registry:

@@ -1,0 +1,130 @@
+"""Payment status back from PowerOffice Go. v2 has no webhooks, so a schedule asks each
+connection for the outgoing invoices whose balance changed since its cursor
+(`balanceLastChangedDateTimeOffsetGreaterThan`, exclusive): when nothing changed that is one
+request answering 204, so the cost follows what changed, not what is open. Every request goes
+through the limiter shared by all workers, keyed by our subscription key (10 per second for all
+customers together), at background priority, so a person's click is served first.
+
+A relay webhook (`POST /api/accounting/pogo/webhook`) only wakes the same poll early.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.errors import AuthError, ProviderError
+from integrations.models import Connection, Link, SyncCursor
+from integrations.providers.poweroffice_go.client import PowerOfficeGoClient
+from integrations.providers.poweroffice_go.provider import KEY, PowerOfficeGo, apply_invoice
+from integrations.synclog import log_event
+
+logger = logging.getLogger("integrations.poweroffice_go")
+
+CURSOR = "outgoing_invoice_balance"
+FIELDS = ("Id,InvoiceNo,Balance,TotalAmount,TotalPostedAmount,DueDate,"
+          "BalanceLastChangedDateTimeOffset,MatchId,CustomMatchingReference")
+PAYMENT_STATES = {"partly_paid", "paid"}
+
+
+def _parse(value):
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def _start_cursor(connection):
+    since = connection.connected_at or timezone.now()
+    return (since - timedelta(minutes=5)).isoformat()
+
+
+def poll_connection(connection):
+    """One poll of one connection. Returns {"changed": n, "updated": n, "requests": n}."""
+    cursor, _ = SyncCursor.objects.get_or_create(
+        organization_id=connection.organization_id, connection=connection, record_type=CURSOR,
+        defaults={"value": _start_cursor(connection)})
+    since = cursor.value or _start_cursor(connection)
+    client = PowerOfficeGoClient(PowerOfficeGo(connection))
+    rows = client.list("/OutgoingInvoices", {
+        "balanceLastChangedDateTimeOffsetGreaterThan": since, "Fields": FIELDS})
+    updated = 0
+    newest = since
+    with transaction.atomic():
+        for row in rows:
+            stamp = row.get("BalanceLastChangedDateTimeOffset")
+            if stamp and _parse(stamp) > _parse(newest):
+                newest = stamp
+            if _apply_row(connection, row):
+                updated += 1
+        SyncCursor.objects.filter(pk=cursor.pk).update(value=str(newest),
+                                                       updated_at=timezone.now())
+        Connection.objects.filter(pk=connection.pk).update(last_sync_at=timezone.now())
+    mark_overdue(connection)
+    return {"changed": len(rows), "updated": updated}
+
+
+def _contract_id_for(connection, row):
+    link = Link.objects.filter(connection=connection, record_type="invoice",
+                               remote_id=str(row.get("Id"))).first()
+    if link is None:
+        link = Link.objects.filter(connection=connection, record_type="order",
+                                   remote_id=str(row.get("Id"))).first()
+    return link.local_id if link else None
+
+
+def _apply_row(connection, row):
+    contract_id = _contract_id_for(connection, row)
+    if contract_id is None:
+        return False  # an invoice made in Go by hand, not one of ours
+    from contracts.models import Contract
+
+    before = (Contract.objects.for_org(connection.organization).filter(pk=contract_id)
+              .values_list("accounting_state", "amount_paid").first())
+    contract, state = apply_invoice(connection, contract_id, row)
+    if contract is None:
+        return False
+    if before and (before[0], before[1]) != (contract.accounting_state, contract.amount_paid):
+        if state.state in PAYMENT_STATES:
+            log_event(organization_id=connection.organization_id, provider=KEY,
+                      entity="invoice", action="payment.synced", status="ok",
+                      connection=connection, local_id=contract_id,
+                      message=f"{contract.get_accounting_state_display()}: paid {state.paid} "
+                              f"of {state.total}",
+                      details={"invoice_id": str(row.get("Id")), "balance": str(row.get("Balance")),
+                               "state": state.state})
+        return True
+    return False
+
+
+def mark_overdue(connection):
+    """Invoices past their due date with money left are overdue. PowerOffice Go's balance feed
+    does not move when a date passes, so this is decided here, without a request."""
+    from contracts.models import AccountingState, Contract
+
+    ids = Link.objects.filter(connection=connection, record_type="invoice").values("local_id")
+    return (Contract.objects.for_org(connection.organization)
+            .filter(pk__in=ids, accounting_state__in=[AccountingState.SENT,
+                                                       AccountingState.PARTLY_PAID],
+                    invoice_due_date__lt=timezone.localdate(), amount_remaining__gt=0)
+            .update(accounting_state=AccountingState.OVERDUE))
+
+
+def poll_all():
+    """The scheduled task: every connected PowerOffice Go connection, one after another."""
+    results = {}
+    for connection in Connection.objects.filter(provider=KEY,
+                                                status=Connection.Status.CONNECTED):
+        try:
+            results[connection.pk] = poll_connection(connection)
+        except AuthError as exc:
+            from integrations.credentials import mark_needs_reauth
+
+            mark_needs_reauth(connection, reason=exc.message)
+            results[connection.pk] = {"error": exc.message}
+        except ProviderError as exc:
+            # Retried by the next run; the cursor did not move, so nothing is lost.
+            log_event(organization_id=connection.organization_id, provider=KEY,
+                      entity="invoice", action="payment.poll", status="failed",
+                      connection=connection, message=exc.message,
+                      response_code=exc.status_code)
+            results[connection.pk] = {"error": exc.message}
+    return results
