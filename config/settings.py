@@ -203,3 +203,6 @@ FORTNOX_WEB_URL = env.str("FORTNOX_WEB_URL", default="https://apps.fortnox.se").
 FORTNOX_CLIENT_ID = env.str("FORTNOX_CLIENT_ID", default="")
 FORTNOX_CLIENT_SECRET = env.str("FORTNOX_CLIENT_SECRET", default="")
 FORTNOX_IMPORT_MINUTES = env.int("FORTNOX_IMPORT_MINUTES", default=60)
+
+# /metrics (Prometheus): readable by superusers, or with `Authorization: Bearer <token>`.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

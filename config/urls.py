@@ -4,12 +4,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounting import views as accounting_views
+from integrations.metrics import metrics_view
 
 urlpatterns = [
     path("", accounting_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("metrics", metrics_view, name="metrics"),
     path("", include("contracts.urls")),
     path("", include("accounting.urls")),
     path("", include("integrations.urls")),

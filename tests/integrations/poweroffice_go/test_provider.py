@@ -1,0 +1,187 @@
+"""PowerOffice Go's client, operations and poller against `responses` (the HTTP edge)."""
+
+import base64
+import json
+from datetime import timedelta
+
+import pytest
+import responses
+from django.utils import timezone
+
+from integrations.engine import enqueue_job, run_job
+from integrations.models import Connection, Link, SyncCursor, SyncJob, SyncLogEntry
+
+BASE = "https://goapi.test/Demo"
+API = f"{BASE}/v2"
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def pogo_settings(settings):
+    settings.POWEROFFICE_GO_BASE_URL = BASE
+    settings.POWEROFFICE_GO_APPLICATION_KEY = "app-key"
+    settings.POWEROFFICE_GO_SUBSCRIPTION_KEY = "sub-key"
+    settings.POWEROFFICE_GO_WEB_URL = "https://go.test"
+
+
+@pytest.fixture
+def rsps():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def connection(dealer):
+    conn = Connection(organization=dealer, provider="poweroffice_go",
+                      status=Connection.Status.CONNECTED, connected_at=timezone.now())
+    conn.set_credentials({"client_key": "client-key", "access_token": "tok-1"},
+                         expires_at=timezone.now() + timedelta(minutes=20))
+    conn.save()
+    return conn
+
+
+def _run(job):
+    run_job(job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def test_token_uses_both_keys_and_reads_expires_in(rsps, connection):
+    from integrations.providers.poweroffice_go import auth
+
+    rsps.post(f"{BASE}/OAuth/Token", json={"access_token": "tok-2", "token_type": "bearer",
+                                           "expires_in": 600})
+    before = timezone.now()
+    token, expires_at = auth.fetch_token("client-key")
+    request = rsps.calls[0].request
+    assert request.headers["Ocp-Apim-Subscription-Key"] == "sub-key"
+    assert request.headers["Authorization"] == "Basic " + base64.b64encode(
+        b"app-key:client-key").decode()
+    assert request.body == "grant_type=client_credentials"
+    assert token == "tok-2"
+    assert timedelta(seconds=590) < expires_at - before <= timedelta(seconds=601)
+
+
+def test_refused_client_key_is_an_auth_error_that_says_what_to_do(rsps):
+    from integrations.errors import AuthError
+    from integrations.providers.poweroffice_go import auth
+
+    rsps.post(f"{BASE}/OAuth/Token", status=400, json={
+        "error": "invalid_client", "error_description": "Client integration not found."})
+    with pytest.raises(AuthError, match="invalid_client.*Connect again"):
+        auth.fetch_token("wrong")
+
+
+def test_every_api_call_carries_the_subscription_key_and_204_is_an_empty_list(rsps, connection):
+    from integrations.providers.poweroffice_go.client import PowerOfficeGoClient
+    from integrations.providers.poweroffice_go.provider import PowerOfficeGo
+
+    rsps.get(f"{API}/Customers", status=204)
+    rows = PowerOfficeGoClient(PowerOfficeGo(connection)).list("/Customers")
+    assert rows == []
+    headers = rsps.calls[0].request.headers
+    assert headers["Ocp-Apim-Subscription-Key"] == "sub-key"
+    assert headers["Authorization"] == "Bearer tok-1"
+
+
+def test_problem_details_are_read_case_insensitively(rsps, connection, mappings, contract):
+    rsps.get(f"{API}/GeneralLedgerAccounts", json=[
+        {"AccountNo": 3000, "VatCode": "3"}, {"AccountNo": 3010, "VatCode": "3"}])
+    rsps.get(f"{API}/Customers", status=204)
+    rsps.post(f"{API}/Customers", status=201, json={"Id": 501, "Number": 10001})
+    rsps.get(f"{API}/Products", status=204)
+    rsps.post(f"{API}/Products", status=201, json={"Id": 11})
+    rsps.post(f"{API}/SalesOrders/Complete", status=400, json={
+        "title": "Validation failed", "status": 400, "detail": "Customer is archived"})
+    job, _ = enqueue_job(connection=connection, operation="order.create", record_type="order",
+                         local_id=contract.pk)
+    job = _run(job)
+    assert job.status == SyncJob.Status.FAILED
+    assert job.last_error == "Validation failed: Customer is archived"
+    entry = SyncLogEntry.objects.filter(job=job, status="failed").get()
+    assert json.loads(entry.raw_response)["detail"] == "Customer is archived"
+
+
+def test_order_corrects_a_product_whose_account_differs_from_the_mapping(rsps, connection,
+                                                                         mappings, contract):
+    rsps.get(f"{API}/GeneralLedgerAccounts", json=[
+        {"AccountNo": 3000, "VatCode": "3"}, {"AccountNo": 3010, "VatCode": "3"}])
+    rsps.get(f"{API}/Customers", status=204)
+    rsps.post(f"{API}/Customers", status=201, json={"Id": 501, "Number": 10001})
+    rsps.get(f"{API}/Products", json=[{"Id": 11, "Code": "YV1XZK9V1P2012345",
+                                       "Name": "2024 Volvo EX30 (EL 12345)",
+                                       "StandardSalesAccount": 3200}])
+    rsps.patch(f"{API}/Products/11", json={"Id": 11})
+    rsps.post(f"{API}/Products", status=201, json={"Id": 12})
+    rsps.post(f"{API}/SalesOrders/Complete", status=201, json={
+        "Id": "6f0c0a4e-0000-4000-8000-000000000001", "SalesOrderNo": 1042})
+    job, _ = enqueue_job(connection=connection, operation="order.create", record_type="order",
+                         local_id=contract.pk)
+    assert _run(job).status == SyncJob.Status.DONE
+    patch = next(c.request for c in rsps.calls if c.request.method == "PATCH")
+    assert patch.headers["Content-Type"] == "application/json-patch+json"
+    assert json.loads(patch.body) == [{"op": "replace", "path": "/StandardSalesAccount",
+                                       "value": 3000}]
+    contract.refresh_from_db()
+    assert (contract.accounting_state, contract.order_number) == ("order", "1042")
+    link = Link.objects.get(connection=connection, record_type="order")
+    assert link.remote_url == "https://go.test/salesorders/6f0c0a4e-0000-4000-8000-000000000001"
+    assert Link.objects.filter(connection=connection, record_type="customer",
+                               remote_id="501").exists()
+
+
+def test_order_is_not_sent_when_an_account_carries_another_vat_code(rsps, connection, mappings,
+                                                                    contract):
+    rsps.get(f"{API}/GeneralLedgerAccounts", json=[
+        {"AccountNo": 3000, "VatCode": "3"}, {"AccountNo": 3010, "VatCode": "5"}])
+    job, _ = enqueue_job(connection=connection, operation="order.create", record_type="order",
+                         local_id=contract.pk)
+    job = _run(job)
+    assert job.status == SyncJob.Status.FAILED
+    assert "Account 3010" in job.last_error and "VAT code 5" in job.last_error
+    assert "/admin/integrations/vatmapping/" in job.last_error
+    assert not any(c.request.method == "POST" for c in rsps.calls)
+
+
+def test_unknown_outcome_adopts_the_order_with_exactly_our_reference(rsps, connection, mappings,
+                                                                     contract):
+    job, _ = enqueue_job(connection=connection, operation="order.create", record_type="order",
+                         local_id=contract.pk)
+    SyncJob.objects.filter(pk=job.pk).update(outcome_uncertain=True)
+    ours = job.external_reference
+    rsps.get(f"{API}/SalesOrders", json=[
+        {"Id": "a", "SalesOrderNo": 1, "ExternalImportReference": ours + "0"},  # a prefix match
+        {"Id": "b", "SalesOrderNo": 2, "ExternalImportReference": ours}])
+    job = _run(job)
+    assert job.status == SyncJob.Status.DONE and job.remote_id == "b"
+    assert not any(c.request.method == "POST" for c in rsps.calls)
+
+
+def test_poll_with_nothing_changed_costs_one_request(rsps, connection):
+    from integrations.providers.poweroffice_go import poller
+
+    rsps.get(f"{API}/OutgoingInvoices", status=204)
+    assert poller.poll_connection(connection) == {"changed": 0, "updated": 0}
+    assert len(rsps.calls) == 1
+    query = rsps.calls[0].request.params
+    assert "balanceLastChangedDateTimeOffsetGreaterThan" in query
+
+
+def test_poll_moves_the_badge_and_the_cursor(rsps, connection, contract):
+    from integrations.providers.poweroffice_go import poller
+
+    Link.objects.create(organization=contract.organization, connection=connection,
+                        record_type="invoice", local_id=str(contract.pk), remote_id="inv-1")
+    rsps.get(f"{API}/OutgoingInvoices", json=[
+        {"Id": "inv-1", "InvoiceNo": 10005, "TotalAmount": 1000, "Balance": 250,
+         "DueDate": "2099-01-01", "BalanceLastChangedDateTimeOffset": "2026-11-22T10:00:00+00:00"},
+        {"Id": "not-ours", "InvoiceNo": 1, "TotalAmount": 5, "Balance": 0,
+         "BalanceLastChangedDateTimeOffset": "2026-11-22T11:00:00+00:00"}])
+    assert poller.poll_connection(connection) == {"changed": 2, "updated": 1}
+    contract.refresh_from_db()
+    assert contract.accounting_state == "partly_paid"
+    assert (contract.amount_paid, contract.amount_remaining) == (750, 250)
+    assert SyncCursor.objects.get(connection=connection).value == "2026-11-22T11:00:00+00:00"
+    synced = SyncLogEntry.objects.filter(action="payment.synced", local_id=str(contract.pk))
+    assert synced.count() == 1
