@@ -3,7 +3,7 @@ button) and its API under /api/accounting/pogo/. Namespace "pogo"."""
 
 from django.urls import path
 
-from integrations.providers.poweroffice_go import api, views
+from integrations.providers.poweroffice_go import api, views, webhooks
 
 app_name = "pogo"
 
@@ -25,6 +25,7 @@ urlpatterns = [
     path("api/accounting/pogo/disconnect", api.disconnect, name="api_disconnect"),
     path("api/accounting/pogo/send-order", api.send_order, name="api_send_order"),
     path("api/accounting/pogo/invoice", api.invoice, name="api_invoice"),
+    path("api/accounting/pogo/webhook", webhooks.webhook, name="api_webhook"),
     path("api/accounting/pogo/contracts/<int:pk>/status", api.contract_status,
          name="api_contract_status"),
 ]
