@@ -32,7 +32,7 @@ from integrations.synclog import log_event
 
 logger = logging.getLogger("integrations.poweroffice_go")
 
-ACCOUNT_CACHE_SECONDS = 600
+ACCOUNT_CACHE_SECONDS = 60
 
 
 def settings_url():
@@ -108,11 +108,12 @@ def _mapping_problems(organization, categories):
     return problems, accounts, vats
 
 
-def remote_vat_codes(connection, accounts):
-    """{account: VAT code} from PowerOffice Go, cached for a few minutes per connection; None
-    when Go cannot be asked right now (the job checks again before it sends)."""
+def remote_vat_codes(connection, accounts, *, fresh=False):
+    """{account: VAT code} from PowerOffice Go, cached for a minute per connection (page views
+    do not each cost a request); None when Go cannot be asked right now (the job checks again
+    before it sends)."""
     key = f"pogo-accounts:{connection.pk}:{','.join(sorted(set(map(str, accounts))))}"
-    codes = cache.get(key)
+    codes = None if fresh else cache.get(key)
     if codes is None:
         try:
             codes = account_vat_codes(PowerOfficeGoClient(PowerOfficeGo(connection)), accounts)
@@ -123,12 +124,12 @@ def remote_vat_codes(connection, accounts):
     return codes
 
 
-def _vat_problems(organization, connection, accounts, vats):
+def _vat_problems(organization, connection, accounts, vats, *, fresh=False):
     from contracts.models import LineCategory
 
     if not accounts or not is_connected(connection):
         return []
-    codes = remote_vat_codes(connection, accounts.values())
+    codes = remote_vat_codes(connection, accounts.values(), fresh=fresh)
     if codes is None:
         return []
     labels = dict(LineCategory.choices)
@@ -369,7 +370,7 @@ def validate_setup(organization):
     categories = [value for value, _label in LineCategory.choices]
     mapping_problems, accounts, vats = _mapping_problems(organization, categories)
     problems += mapping_problems
-    problems += _vat_problems(organization, connection, accounts, vats)
+    problems += _vat_problems(organization, connection, accounts, vats, fresh=True)
     if is_connected(connection):
         from integrations.providers.poweroffice_go.provider import defaults_for
 

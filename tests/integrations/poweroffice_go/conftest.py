@@ -6,6 +6,15 @@ from decimal import Decimal
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def dealer(make_org):
     return make_org("bilhuset", name="Bilhuset AS", country="NO", currency="NOK",
