@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SANDBOX_PORT ?= 8001
 
-.PHONY: run test setup venv env db demo lint clean
+.PHONY: run test setup venv env db demodata demo lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,11 +30,15 @@ db: setup
 	$(PY) manage.py setup_schedules
 	$(PY) manage.py sandbox_seed
 
-demo: db
+demodata: db
 	$(PY) manage.py load_demo
 
+# The dealer's seven acceptance criteria against the PowerOffice Go simulator: PASS/FAIL each.
+demo: demodata
+	$(PY) manage.py pogo_acceptance
+
 # Web app, task queue, dispatcher and sandbox on 127.0.0.1; Ctrl-C stops all of them.
-run: demo
+run: demodata
 	@$(PY) manage.py demo_banner --url http://$(HOST):$(PORT)/ --sandbox http://$(HOST):$(SANDBOX_PORT)/sandbox/
 	@$(PY) -m config.devstack --python $(PY) --host $(HOST) --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
