@@ -85,7 +85,7 @@ class TokenView(View):
         if tenant is None:
             raise tokens.OAuthError("invalid_grant", "No company has granted this client "
                                                      "access.")
-        scope = request.POST.get("scope", "")
+        scope = self.scope_for_client_credentials(request, client, tenant)
         access = tokens.issue_access_token(provider, tenant=tenant, client_id=client.client_id,
                                            scope=scope, ttl=policy.access_ttl)
         return tokens.IssuedTokens(access.value, policy.access_ttl, None, scope)
@@ -101,6 +101,11 @@ class TokenView(View):
         """The registered client making the request (hook: PowerOffice Go authenticates with
         a per-company client key instead)."""
         return tokens.authenticate_client(self.simulator.slug, request)
+
+    def scope_for_client_credentials(self, request, client, tenant):
+        """The scope a client-credentials token carries (hook). Default: the `scope` asked
+        for; a provider may instead grant what the company consented to."""
+        return request.POST.get("scope", "")
 
     def tenant_for_client_credentials(self, request, client):
         """The company a client-credentials token is for (hook). Default: a `TenantId`
