@@ -14,3 +14,25 @@ def sweep_sync_jobs():
 
 def refresh_expiring_tokens():
     return credentials.refresh_expiring()
+
+
+def process_webhook_event(event_id, handler_path):
+    from integrations.webhooks import process_event
+
+    return process_event(event_id, handler_path)
+
+
+def import_changes(connection_id, record_types=None, since=None):
+    """One import for one connection (queued by the API's and the page's "Sync")."""
+    from integrations.errors import ProviderError
+    from integrations.models import Connection
+    from integrations.views.services import run_import
+
+    connection = Connection.objects.select_related("organization").filter(
+        pk=connection_id, status=Connection.Status.CONNECTED).first()
+    if connection is None:  # disconnected or waiting for re-authorization since it was queued
+        return None
+    try:
+        return run_import(connection, record_types=record_types, since=since)
+    except ProviderError as exc:  # logged in the sync monitor by run_import
+        return {"error": exc.message}

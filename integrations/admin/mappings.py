@@ -1,5 +1,5 @@
-"""The mapping editor: VAT code and sales account per (provider, line category), and the
-organization's accounting defaults per provider.
+"""The mapping editor: VAT code and sales account per (provider, line category), salary code
+per (provider, pay type), and the organization's accounting defaults per provider.
 
 Nothing is sent while a line's category lacks either mapping, and the error that says so links
 here (`integrations.admin_links.mapping_fix_url`), so the add pages honour `?provider=&category=`.
@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations.admin.common import ProviderChoiceAdmin, ProviderFilter
 from integrations.admin.overview import category_label
-from integrations.models import AccountingSettings, AccountMapping, VatMapping
+from integrations.models import AccountingSettings, AccountMapping, PayTypeMapping, VatMapping
 
 
 class CategoryMappingAdmin(ProviderChoiceAdmin):
@@ -55,3 +55,18 @@ class AccountingSettingsAdmin(ProviderChoiceAdmin):
     )
     list_filter = (ProviderFilter,)
     unique_in_org = ("provider",)
+
+
+@admin.register(PayTypeMapping)
+class PayTypeMappingAdmin(ProviderChoiceAdmin):
+    """Payslip pay types -> the provider's salary codes; an unmapped pay type blocks sending and
+    the error links to this row's (prefilled) add page."""
+
+    fields = ("organization", "provider", "pay_type", "salary_code", "description")
+    list_display = ("pay_type", "provider_name", "salary_code", "description", "updated_at")
+    list_display_links = ("pay_type",)
+    list_editable = ("salary_code", "description")
+    list_filter = (ProviderFilter, "pay_type")
+    search_fields = ("pay_type", "salary_code", "description")
+    list_per_page = 100
+    unique_in_org = ("provider", "pay_type")

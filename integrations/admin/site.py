@@ -17,7 +17,7 @@ APP_LABEL = "integrations"
 OVERVIEW = "MappingOverview"
 ORDER = [
     "SyncLogEntry", "SyncJob", OVERVIEW, "VatMapping", "AccountMapping", "AccountingSettings",
-    "Connection", "Link",
+    "Connection", "Link", "WebhookSecret",
 ]
 
 

@@ -10,11 +10,13 @@ from integrations.models import (
     AccountMapping,
     Connection,
     Link,
+    PayTypeMapping,
     SyncCursor,
     SyncJob,
     SyncLogEntry,
     VatMapping,
     WebhookEvent,
+    WebhookSecret,
 )
 from integrations.providers.base import Provider
 
@@ -79,4 +81,9 @@ ROW_MAKERS = {
     WebhookEvent: lambda c: WebhookEvent.objects.create(
         provider=c.provider, organization=c.organization, connection=c, raw_body=b"{}",
         provider_event_id=f"evt-{c.pk}"),
+    WebhookSecret: lambda c: WebhookSecret.objects.create(
+        organization=c.organization, connection=c, encrypted_secret="s", label=f"s{c.pk}"),
+    PayTypeMapping: lambda c: PayTypeMapping.objects.create(
+        organization=c.organization, provider=c.provider, pay_type="monthly_salary",
+        salary_code="11"),
 }

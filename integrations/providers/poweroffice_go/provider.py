@@ -362,6 +362,8 @@ class PowerOfficeGo(Provider):
         notes="No webhooks in v2: payment status is polled (changed-since); VAT and account "
               "come from the product's sales account.",
     )
+    # Connected from Settings -> Accounting (onboarding or a pasted client key), not OAuth.
+    settings_url_name = "pogo:settings"
     # Our subscription key's budget, shared by every customer company (10 per second).
     rate_limit = RateLimitPolicy(limit=10, window_seconds=1.0)
     operations = {

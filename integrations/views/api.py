@@ -1,0 +1,182 @@
+"""The integrations API (DRF), one view per operation, all inside `request.organization`.
+
+Reading needs a membership; anything that changes something needs the organization's admin
+role. Another organization's connection or record answers 404. Errors:
+400 the request itself (unknown record type, bad date), 404 not in your organization,
+422 blocked with `problems` (e.g. the connection needs re-authorization).
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounting.middleware import membership_for
+from accounting.models import Membership
+from accounting.tenancy import get_for_org_or_404
+from integrations.errors import ActionBlocked, ProviderError
+from integrations.models import Connection
+from integrations.views import selectors, services
+from integrations.webhooks import fortnox as fortnox_webhooks
+from integrations.webhooks import receive
+
+
+def is_org_admin(request) -> bool:
+    membership = membership_for(request) if request.user.is_authenticated else None
+    return membership is not None and membership.role == Membership.Role.ADMIN
+
+
+class IsOrgMember(BasePermission):
+    message = "You are not a member of any organization."
+
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.is_authenticated and request.organization)
+
+
+class IsOrgAdmin(IsOrgMember):
+    message = "Only the organization's administrators can change its integrations."
+
+    def has_permission(self, request, view):
+        return super().has_permission(request, view) and is_org_admin(request)
+
+
+def _invalid(exc: services.RequestInvalid):
+    return ValidationError({exc.field or "detail": [exc.message]})
+
+
+class ConnectionView(APIView):
+    permission_classes = [IsOrgAdmin]
+
+    def connection(self, request, pk):
+        return get_for_org_or_404(Connection, request.organization, pk=pk)
+
+
+class ConnectInput(serializers.Serializer):
+    service_account = serializers.BooleanField(default=False)
+
+
+class ConnectView(APIView):
+    """POST /api/integrations/<provider>/connect -> {"authorization_url": ...}"""
+
+    permission_classes = [IsOrgAdmin]
+
+    def post(self, request, provider):
+        data = ConnectInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        url = services.start_connect(organization=request.organization, user=request.user,
+                                     provider_key=provider,
+                                     service_account=data.validated_data["service_account"])
+        return Response({"authorization_url": url})
+
+
+@require_GET
+@login_required
+def oauth_callback(request, provider):
+    """Where the provider sends the browser back: finish, then show the Integrations page."""
+    error = request.GET.get("error")
+    if error:
+        description = request.GET.get("error_description") or error
+        messages.error(request, _("The connection was not made: the provider answered "
+                                  "\"%(description)s\". Try again with \"Connect\".")
+                       % {"description": description[:300]})
+        return redirect("integrations:page")
+    try:
+        connection = services.finish_connect(
+            provider_key=provider, code=request.GET.get("code", ""),
+            state=request.GET.get("state", ""), user=request.user)
+    except ActionBlocked as exc:
+        for problem in exc.problems:
+            messages.error(request, problem.message)
+        return redirect("integrations:page")
+    except ProviderError as exc:
+        messages.error(request, _("The connection was not made: %(message)s")
+                       % {"message": exc.message})
+        return redirect("integrations:page")
+    company = connection.remote_company_name or connection.provider_name
+    messages.success(request, _("Connected to %(name)s (%(company)s).")
+                     % {"name": connection.provider_name, "company": company})
+    return redirect("integrations:page")
+
+
+class ExportInput(serializers.Serializer):
+    type = serializers.CharField(max_length=40)
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1,
+                                max_length=services.MAX_IDS)
+
+
+class ExportView(ConnectionView):
+    """POST /api/integrations/<id>/export {"type": "invoice", "ids": [1, 2]}: one job per id."""
+
+    def post(self, request, pk):
+        connection = self.connection(request, pk)
+        data = ExportInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            jobs = services.export_records(
+                connection=connection, record_type=data.validated_data["type"],
+                ids=data.validated_data["ids"], user=request.user)
+        except services.RequestInvalid as exc:
+            raise _invalid(exc) from None
+        return Response({"jobs": [
+            {"id": job.pk, "local_id": job.local_id, "status": job.status, "created": created}
+            for job, created in jobs
+        ]}, status=status.HTTP_202_ACCEPTED)
+
+
+class SyncInput(serializers.Serializer):
+    types = serializers.ListField(child=serializers.CharField(max_length=40), required=False,
+                                  allow_empty=True)
+    since = serializers.CharField(required=False, allow_blank=True, max_length=40)
+
+
+class SyncView(ConnectionView):
+    """POST /api/integrations/<id>/sync {"types": [...], "since": "2026-01-01"}: one import."""
+
+    def post(self, request, pk):
+        connection = self.connection(request, pk)
+        data = SyncInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            task_id, types, since = services.request_import(
+                connection=connection, record_types=data.validated_data.get("types"),
+                since=data.validated_data.get("since"))
+        except services.RequestInvalid as exc:
+            raise _invalid(exc) from None
+        return Response({"task_id": task_id, "types": types,
+                         "since": since.isoformat() if since else None},
+                        status=status.HTTP_202_ACCEPTED)
+
+
+class StatusView(ConnectionView):
+    """GET /api/integrations/<id>/status: per record type, what is synced and what failed."""
+
+    permission_classes = [IsOrgMember]
+
+    def get(self, request, pk):
+        state = selectors.connection_state(self.connection(request, pk))
+        state["record_types"] = {row.pop("record_type"): row for row in state["record_types"]}
+        return Response(state)
+
+
+class DisconnectView(ConnectionView):
+    def post(self, request, pk):
+        connection = services.disconnect(self.connection(request, pk))
+        return Response({"id": connection.pk, "status": connection.status})
+
+
+class FortnoxWebhookView(APIView):
+    """POST /api/webhooks/fortnox: signed events (see `integrations.webhooks`)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def post(self, request):
+        return receive(request, provider=fortnox_webhooks.PROVIDER,
+                       find_connection=fortnox_webhooks.find_connection,
+                       handle=fortnox_webhooks.handle)

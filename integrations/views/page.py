@@ -1,0 +1,172 @@
+"""The "Integrations" page: every provider the registry knows, the organization's connection to
+it, and per record type what was synced and what failed, with the buttons to act on it. The
+buttons post here (forms, no JavaScript) and run the same services as the API."""
+
+from contextlib import suppress
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from accounting.tenancy import get_for_org_or_404
+from integrations.errors import ActionBlocked, ProviderError
+from integrations.models import Connection
+from integrations.providers import registry
+from integrations.views import selectors, services
+from integrations.views.api import is_org_admin
+from integrations.views.flows import can_connect_here
+
+
+def _member_or_404(request):
+    if not request.organization:
+        raise Http404(_("You are not a member of any organization."))
+
+
+def _admin_only(request):
+    _member_or_404(request)
+    if not is_org_admin(request):
+        raise PermissionDenied(_("Only the organization's administrators can change its "
+                                 "integrations."))
+
+
+def _back(request, default="integrations:page"):
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return redirect(target)
+    return redirect(default)
+
+
+def _blocked(request, exc):
+    for problem in exc.problems:
+        messages.error(request, problem.message)
+
+
+@login_required
+def integrations_page(request):
+    _member_or_404(request)
+    org = request.organization
+    connections = {c.provider: c for c in Connection.objects.for_org(org)}
+    panels = []
+    for cls in registry.all():
+        connection = connections.pop(cls.key, None)
+        panels.append(_panel(cls.key, cls.name, connection))
+    for key, connection in sorted(connections.items()):  # providers no longer registered
+        panels.append(_panel(key, key, connection))
+    return render(request, "integrations/page.html", {
+        "panels": panels, "is_admin": is_org_admin(request),
+    })
+
+
+def _panel(key, name, connection):
+    state = selectors.connection_state(connection) if connection else None
+    monitor_url = ""
+    if connection is not None:
+        monitor_url = (reverse("admin:integrations_synclogentry_changelist")
+                       + f"?connection__id__exact={connection.pk}")
+    for row in (state or {}).get("record_types", []):
+        row["monitor_url"] = f"{monitor_url}&entity__exact={row['record_type']}"
+    settings_url = ""
+    with suppress(LookupError, NoReverseMatch):
+        # A provider with its own settings page (a different connect flow) names it.
+        url_name = getattr(registry.get(key), "settings_url_name", "")
+        settings_url = reverse(url_name) if url_name else ""
+    return {
+        "key": key, "name": name, "connection": connection, "state": state,
+        "can_connect": can_connect_here(key), "settings_url": settings_url,
+        "errors": selectors.recent_errors(connection) if connection else [],
+        "monitor_url": monitor_url,
+    }
+
+
+@require_POST
+@login_required
+def connect(request, provider):
+    _admin_only(request)
+    try:
+        url = services.start_connect(organization=request.organization, user=request.user,
+                                     provider_key=provider,
+                                     service_account=request.POST.get("service_account") == "1")
+    except ActionBlocked as exc:
+        _blocked(request, exc)
+        return redirect("integrations:page")
+    except ProviderError as exc:
+        messages.error(request, exc.message)
+        return redirect("integrations:page")
+    return redirect(url)
+
+
+@require_POST
+@login_required
+def disconnect(request, pk):
+    _admin_only(request)
+    connection = get_for_org_or_404(Connection, request.organization, pk=pk)
+    try:
+        services.disconnect(connection)
+    except ProviderError as exc:
+        messages.error(request, exc.message)
+        return redirect("integrations:page")
+    messages.success(request, _("Disconnected from %(name)s.") % {"name":
+                                                                  connection.provider_name})
+    return redirect("integrations:page")
+
+
+@require_POST
+@login_required
+def export(request, pk):
+    """Export the given record (`ids`), or every record of the type not yet at the provider."""
+    _admin_only(request)
+    connection = get_for_org_or_404(Connection, request.organization, pk=pk)
+    record_type = request.POST.get("type", "")
+    try:
+        services.check_export_type(connection, record_type)
+        ids = request.POST.getlist("ids") or services.unlinked_ids(connection, record_type)
+        if not ids:
+            messages.info(request, _("Everything is already at %(name)s.")
+                          % {"name": connection.provider_name})
+            return _back(request)
+        jobs = services.export_records(connection=connection, record_type=record_type, ids=ids,
+                                       user=request.user)
+    except services.RequestInvalid as exc:
+        messages.error(request, exc.message)
+        return _back(request)
+    except ActionBlocked as exc:
+        _blocked(request, exc)
+        return _back(request)
+    created = sum(1 for _job, new in jobs if new)
+    messages.success(request, ngettext(
+        "%(count)d export queued.", "%(count)d exports queued.", created) % {"count": created})
+    if len(jobs) > created:
+        earlier = len(jobs) - created
+        messages.info(request, ngettext(
+            "%(count)d was queued or sent earlier; see its status on the record.",
+            "%(count)d were queued or sent earlier; see their status on the records.",
+            earlier) % {"count": earlier})
+    return _back(request)
+
+
+@require_POST
+@login_required
+def sync(request, pk):
+    _admin_only(request)
+    connection = get_for_org_or_404(Connection, request.organization, pk=pk)
+    types = [t for t in request.POST.getlist("type") if t]
+    try:
+        _task, types, _since = services.request_import(connection=connection,
+                                                       record_types=types or None)
+    except services.RequestInvalid as exc:
+        messages.error(request, exc.message)
+        return _back(request)
+    except ActionBlocked as exc:
+        _blocked(request, exc)
+        return _back(request)
+    messages.success(request, _("Import from %(name)s queued.")
+                     % {"name": connection.provider_name})
+    return _back(request)

@@ -1,0 +1,158 @@
+"""A provider that exists only in the integrations API, page, webhook and resync tests
+("HubBooks"): it connects through a single-use state like a real OAuth provider, exports every
+record type, imports customers and invoices, and records what it was asked to do.
+
+Imported by those test modules for its fixtures; it holds no tests itself."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django_q.models import OrmQ
+
+from integrations import oauthstate
+from integrations.errors import AuthError, RetryableError, ValidationProblem
+from integrations.models import Connection
+from integrations.providers import registry
+from integrations.providers.base import Capabilities, Operation, OperationResult, Provider
+
+KEY = "hubbooks"
+EXPORTS = ("customer", "invoice", "quote", "time_entry", "employee", "payslip", "project")
+
+
+class Calls:
+    imports = []
+    records = []
+    fail_import_with = None
+
+
+class FakeAuth:
+    @staticmethod
+    def authorization_url(*, organization, user, service_account=False):
+        state = oauthstate.issue(provider=KEY, organization=organization, user=user,
+                                 data={"service_account": service_account})
+        extra = "&account_type=service" if service_account else ""
+        return f"https://hubbooks.test/oauth/auth?state={state}{extra}"
+
+    @staticmethod
+    def complete_authorization(*, code, state, user):
+        row = oauthstate.consume(state, provider=KEY, user=user)
+        if code != "good-code":
+            raise AuthError("HubBooks refused the authorization code (invalid_grant).")
+        connection, _ = Connection.objects.get_or_create(organization=row.organization,
+                                                         provider=KEY)
+        connection.set_credentials({"access_token": "a", "refresh_token": "r"},
+                                   expires_at=timezone.now() + timedelta(hours=1))
+        connection.status = Connection.Status.CONNECTED
+        connection.status_reason = ""
+        connection.remote_company_name = "Frost Bygg AB (HubBooks)"
+        connection.remote_tenant_id = "T-1"
+        connection.connected_at = timezone.now()
+        connection.save()
+        return connection
+
+    @staticmethod
+    def disconnect(connection):
+        connection.clear_credentials()
+        connection.status = Connection.Status.DISCONNECTED
+        connection.save()
+
+
+class FakeSync:
+    @staticmethod
+    def import_changes(connection, *, record_types=("customer", "invoice"), since=None):
+        if Calls.fail_import_with is not None:
+            raise Calls.fail_import_with
+        Calls.imports.append((connection.pk, tuple(record_types), since))
+        return {record_type: 2 for record_type in record_types}
+
+    @staticmethod
+    def import_record(connection, record_type, remote_id):
+        Calls.records.append((connection.pk, record_type, remote_id))
+
+
+def _export(provider, job):
+    return OperationResult(remote_id=f"R{job.local_id}", remote_number=f"N{job.local_id}")
+
+
+def _failing_export(provider, job):
+    raise RetryableError("HubBooks is down for maintenance", status_code=503)
+
+
+class HubBooks(Provider):
+    key = KEY
+    name = "HubBooks"
+    capabilities = Capabilities(
+        records={**{t: "out" for t in EXPORTS}, "customer": "both", "invoice": "both"},
+        inbound="poll+webhook", auth=("oauth2_code",))
+    operations = {f"{t}.export": Operation(record_type=t, perform=_export) for t in EXPORTS}
+    remote_url_template = "https://hubbooks.test/app/{remote_id}"
+    auth_module = FakeAuth
+    sync_module = FakeSync
+
+    def validate_export(self, record_type, obj):
+        if str(getattr(obj, "number", "")).startswith("BAD"):
+            return [ValidationProblem(f"Invoice {obj.number} has no lines.",
+                                      fix_url=f"/invoices/{obj.pk}/")]
+        return []
+
+
+@pytest.fixture
+def hubbooks():
+    Calls.imports, Calls.records, Calls.fail_import_with = [], [], None
+    registry.register(HubBooks)
+    yield HubBooks
+    registry.unregister(KEY)
+
+
+@pytest.fixture
+def swedish_org(make_org):
+    return make_org("frost", name="Frost Bygg AB", country="SE", currency="SEK", language="sv")
+
+
+@pytest.fixture
+def norwegian_org(make_org):
+    return make_org("nordbil", name="Nordbil AS", country="NO")
+
+
+def make_connection(org, *, provider=KEY, status=Connection.Status.CONNECTED, **kwargs):
+    connection = Connection(organization=org, provider=provider, status=status,
+                            remote_company_name=kwargs.pop("remote_company_name", "Frost AB"),
+                            **kwargs)
+    connection.set_credentials({"access_token": "a", "refresh_token": "r"},
+                               expires_at=timezone.now() + timedelta(hours=1))
+    connection.save()
+    return connection
+
+
+def browser(user, *, language=None):
+    client = Client()
+    if language:
+        from django.conf import settings
+
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    client.force_login(user)
+    return client
+
+
+def queued_tasks():
+    """The tasks waiting in the ORM broker, as (function path, args)."""
+    tasks = []
+    for row in OrmQ.objects.order_by("id"):
+        task = row.task
+        tasks.append((task["func"], task["args"]))
+    return tasks
+
+
+def run_queued():
+    """Run what the ORM broker holds, as a worker would, and empty it."""
+    results = []
+    for row in list(OrmQ.objects.order_by("id")):
+        task = row.task
+        row.delete()
+        func = task["func"]
+        func = import_string(func) if isinstance(func, str) else func
+        results.append(func(*task["args"], **task.get("kwargs", {})))
+    return results
