@@ -240,6 +240,9 @@ class Invoice(SalesDocument):
     paid_amount = money_field()
     remaining_amount = money_field()
     final_pay_date = models.DateField(null=True, blank=True)
+    # Set from the accounting system: a booked invoice can no longer be changed there, only
+    # credited.
+    booked = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-issue_date", "-id"]

@@ -150,6 +150,30 @@ class AccountMapping(CategoryMapping):
         return f"{self.category} -> account {self.account_number}"
 
 
+class PayTypeMapping(TenantModel):
+    """Our payslip pay type (e.g. "monthly_salary", "overtime") -> the provider's salary code
+    (Fortnox `SalaryCode`). Payslips with an unmapped pay type are not sent."""
+
+    provider = models.CharField(max_length=40)
+    pay_type = models.CharField(_("pay type"), max_length=40,
+                                help_text=_("Our pay type, as on payslip lines"))
+    salary_code = models.CharField(_("salary code at the provider"), max_length=20)
+    description = models.CharField(max_length=100, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["provider", "pay_type"]
+        verbose_name = _("pay type mapping")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "provider", "pay_type"], name="pay_type_mapping_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.pay_type} -> salary code {self.salary_code}"
+
+
 class Link(TenantModel):
     """One local record <-> one remote object, unique both ways per connection and type."""
 

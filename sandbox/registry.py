@@ -8,7 +8,10 @@ sandbox/framework/simulator.py), e.g.:
     SIMULATORS = [fortnox]
 """
 
-SIMULATORS = []
+from sandbox.fortnox.simulator import simulator as fortnox
+from sandbox.poweroffice_go.simulator import simulator as poweroffice_go
+
+SIMULATORS = [fortnox, poweroffice_go]
 
 
 def get(slug):

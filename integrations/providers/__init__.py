@@ -9,6 +9,7 @@ from importlib import import_module
 # key -> "module:Class"
 _BUILTIN: dict[str, str] = {
     "poweroffice_go": "integrations.providers.poweroffice_go.provider:PowerOfficeGo",
+    "fortnox": "integrations.providers.fortnox.provider:Fortnox",
 }
 
 

@@ -1,0 +1,190 @@
+"""Connecting, refreshing (single-use refresh tokens, service accounts), revoking."""
+
+import base64
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.db import connection as db
+from django.utils import timezone
+
+from integrations import credentials
+from integrations.errors import ActionBlocked, AuthError
+from integrations.models import Connection, Link
+from integrations.providers.fortnox import auth
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin(make_user, frost):
+    return make_user("frost-admin", frost, role="admin")
+
+
+def _query(url):
+    parts = urlsplit(url)
+    return parts.scheme + "://" + parts.netloc + parts.path, {
+        k: v[0] for k, v in parse_qs(parts.query).items()}
+
+
+def test_authorization_url_asks_for_what_the_record_types_need(frost, admin):
+    url, query = _query(auth.authorization_url(organization=frost, user=admin))
+    assert url == "https://apps.fortnox.se/oauth-v1/auth"
+    assert query["client_id"] == "hub-client"
+    assert query["redirect_uri"] == "https://hub.example.se/api/integrations/fortnox/callback"
+    assert query["access_type"] == "offline" and query["response_type"] == "code"
+    assert "account_type" not in query
+    scopes = query["scope"].split(" ")
+    for needed in ("customer", "invoice", "payment", "offer", "project", "salary",
+                   "companyinformation", "bookkeeping"):
+        assert needed in scopes
+    assert len(query["state"]) > 30
+    _, service = _query(auth.authorization_url(organization=frost, user=admin,
+                                               service_account=True))
+    assert service["account_type"] == "service" and service["state"] != query["state"]
+
+
+def test_scopes_follow_the_record_types():
+    assert auth.scopes(["employee"]) == ["bookkeeping", "companyinformation", "salary",
+                                         "settings"]
+
+
+def test_unconfigured_client_is_said_plainly(frost, admin, settings):
+    settings.FORTNOX_CLIENT_ID = ""
+    with pytest.raises(ActionBlocked, match="FORTNOX_CLIENT_ID"):
+        auth.authorization_url(organization=frost, user=admin)
+
+
+def _state(frost, admin, **kwargs):
+    return _query(auth.authorization_url(organization=frost, user=admin, **kwargs))[1]["state"]
+
+
+def test_callback_exchanges_the_code_and_stores_tokens_encrypted(frost, admin, fortnox):
+    state = _state(frost, admin)
+    conn = auth.complete_authorization(code="the-code", state=state, user=admin)
+    form, headers = fortnox.token_forms[0]
+    assert form == {"grant_type": "authorization_code", "code": "the-code",
+                    "redirect_uri": "https://hub.example.se/api/integrations/fortnox/callback"}
+    assert headers["Authorization"] == "Basic " + base64.b64encode(
+        b"hub-client:hub-secret").decode()
+    assert conn.status == Connection.Status.CONNECTED
+    assert conn.remote_company_name == "Frost Bygg AB" and conn.remote_tenant_id == "123456"
+    stored = Connection.objects.get(pk=conn.pk)
+    assert stored.credentials["refresh_token"] == fortnox.refresh_token
+    with db.cursor() as cursor:
+        cursor.execute("SELECT encrypted_credentials FROM integrations_connection WHERE id = %s",
+                       [conn.pk])
+        raw = cursor.fetchone()[0]
+    assert fortnox.refresh_token not in str(raw) and "refresh_token" not in str(raw)
+    with pytest.raises(ActionBlocked, match="already completed"):
+        auth.complete_authorization(code="the-code", state=state, user=admin)
+
+
+def test_callback_for_another_user_changes_nothing(frost, admin, make_user, fortnox):
+    intruder = make_user("intruder", frost)
+    with pytest.raises(ActionBlocked, match="not known for you"):
+        auth.complete_authorization(code="c", state=_state(frost, admin), user=intruder)
+    assert fortnox.token_calls == 0
+    assert not Connection.objects.filter(provider="fortnox").exists()
+
+
+def test_refused_code_is_a_message_not_a_connection(frost, admin, fortnox):
+    fortnox.refresh_token = "other"
+    state = _state(frost, admin)
+    fortnox.company = {}
+    import responses
+
+    with responses.RequestsMock() as rsps:
+        rsps.add("POST", "https://apps.fortnox.se/oauth-v1/token", status=400,
+                 json={"error": "invalid_grant", "error_description": "Code expired"})
+        with pytest.raises(ActionBlocked, match="did not accept the approval"):
+            auth.complete_authorization(code="old", state=state, user=admin)
+    assert not Connection.objects.filter(provider="fortnox").exists()
+
+
+def test_refresh_rotates_the_single_use_refresh_token(connection, fortnox):
+    Connection.objects.filter(pk=connection.pk).update(token_expires_at=timezone.now())
+    connection.refresh_from_db()
+    token, version = credentials.access_token(connection)
+    assert token == "at-1"
+    stored = Connection.objects.get(pk=connection.pk)
+    assert stored.credentials["refresh_token"] == "rt-1" == fortnox.refresh_token
+    assert fortnox.token_forms[0][0] == {"grant_type": "refresh_token", "refresh_token": "rt-0"}
+    # Someone else's refresh already happened since we read the token: no second refresh.
+    credentials.access_token(stored, force=True, seen_version=version - 1)
+    assert fortnox.token_calls == 1
+
+
+def test_a_lost_refresh_token_needs_reauth_with_a_message(connection, fortnox, customer):
+    from integrations.models import SyncJob
+    from tests.integrations.fortnox.conftest import run
+
+    fortnox.refresh_token = "rt-someone-else-spent"
+    Connection.objects.filter(pk=connection.pk).update(token_expires_at=timezone.now())
+    connection.refresh_from_db()
+    outcome, job = run(connection, "customer.export", customer)
+    assert outcome == "waiting" and job.status == SyncJob.Status.QUEUED
+    connection.refresh_from_db()
+    assert connection.status == Connection.Status.NEEDS_REAUTH
+    assert "connect Fortnox again under Integrationer" in connection.status_reason
+    assert "rt-" not in connection.status_reason
+    assert not fortnox.calls("POST", "/3/customers")
+
+
+def test_an_unreachable_token_endpoint_is_not_a_revocation(connection):
+    import responses
+
+    Connection.objects.filter(pk=connection.pk).update(token_expires_at=timezone.now())
+    connection.refresh_from_db()
+    with responses.RequestsMock() as rsps:
+        rsps.add("POST", "https://apps.fortnox.se/oauth-v1/token", status=503, body="down")
+        with pytest.raises(Exception, match="trying again later"):
+            credentials.access_token(connection)
+    connection.refresh_from_db()
+    assert connection.status == Connection.Status.CONNECTED
+    assert connection.credentials["refresh_token"] == "rt-0"
+
+
+def test_service_account_uses_client_credentials_with_the_tenant(frost, admin, fortnox):
+    conn = auth.complete_authorization(code="c", state=_state(frost, admin, service_account=True),
+                                       user=admin)
+    assert conn.credentials == {"mode": "service", "access_token": fortnox.access_token,
+                                "tenant_id": "123456"}
+    Connection.objects.filter(pk=conn.pk).update(token_expires_at=timezone.now())
+    conn.refresh_from_db()
+    token, _ = credentials.access_token(conn)
+    form, headers = fortnox.token_forms[-1]
+    assert form == {"grant_type": "client_credentials"} and headers["TenantId"] == "123456"
+    assert token == fortnox.access_token
+    assert "refresh_token" not in Connection.objects.get(pk=conn.pk).credentials
+
+
+def test_a_different_company_is_refused_while_links_exist(frost, admin, connection, fortnox):
+    Link.objects.create(organization=frost, connection=connection, record_type="customer",
+                        local_id="1", remote_id="H1")
+    fortnox.company = {**fortnox.company, "DatabaseNumber": 999, "CompanyName": "Annat AB"}
+    with pytest.raises(ActionBlocked, match="Annat AB"):
+        auth.complete_authorization(code="c", state=_state(frost, admin), user=admin)
+    connection.refresh_from_db()
+    assert connection.remote_tenant_id == "123456"
+    assert connection.credentials["refresh_token"] == "rt-0"
+    assert fortnox.revoked  # the unwanted grant was given back
+
+
+def test_disconnect_revokes_and_keeps_links(frost, connection, fortnox):
+    Link.objects.create(organization=frost, connection=connection, record_type="customer",
+                        local_id="1", remote_id="H1")
+    assert auth.disconnect(connection) is True
+    assert fortnox.revoked == [{"token_type_hint": "refresh_token", "token": "rt-0"}]
+    stored = Connection.objects.get(pk=connection.pk)
+    assert stored.status == Connection.Status.DISCONNECTED
+    assert stored.credentials == {} and connection.credentials == {}
+    assert Link.objects.filter(connection=connection).count() == 1
+
+
+def test_refresh_failing_for_service_account_says_consent_withdrawn(connection, fortnox):
+    connection.set_credentials({"mode": "service", "access_token": "x", "tenant_id": "42"},
+                               expires_at=timezone.now() - timedelta(seconds=1))
+    connection.save()
+    with pytest.raises(AuthError, match="consent was withdrawn"):
+        credentials.access_token(connection)
