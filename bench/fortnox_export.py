@@ -60,7 +60,15 @@ def build_world(base_url, count):
                             status=Connection.Status.CONNECTED,
                             remote_tenant_id=company.external_id,
                             remote_company_name=company.name)
-    connection.set_credentials({"mode": "service", "tenant_id": company.external_id})
+    # A token fetched up front: the bench measures exports, not a refresh (and on SQLite a
+    # refresh inside the engine's locked transaction would wait on the simulator's writes).
+    from integrations.providers.fortnox import auth
+
+    token = auth.token_request({"grant_type": "client_credentials"},
+                               headers={"TenantId": company.external_id})
+    connection.set_credentials({"mode": "service", "tenant_id": company.external_id,
+                                "access_token": token["access_token"]},
+                               expires_at=auth._expires_at(token))
     connection.save()
     customer = Customer.objects.create(organization=org, kind="company", name="Brf Solrosen",
                                        city="Stockholm", country="SE")

@@ -1,12 +1,23 @@
 """Access tokens: fetched ahead of expiry, refreshed single-flight.
 
 Many workers may find the same token expired at once, and some providers' refresh tokens work
-exactly once (Fortnox). So refresh happens with the connection row locked: re-check under the
-lock (someone may have refreshed while we waited), refresh, and save the rotated refresh token in
-that same transaction before anything else can use the old one.
+exactly once (Fortnox). So refresh happens under a lock per connection: re-check under the lock
+(someone may have refreshed while we waited), refresh, and save the rotated refresh token before
+the lock is released, so nothing else can use the old one.
+
+On PostgreSQL the lock is the connection's row (`SELECT ... FOR UPDATE`), held by the
+transaction that saves the new tokens. SQLite has no row locks, and a transaction there holds
+the whole database's write lock: held across the provider's HTTP call, it would stall every
+other writer, the sandbox's token endpoint included when it shares the file (`make run`). SQLite
+means one machine, so there the lock is an advisory file lock (`fcntl.flock`) per connection,
+and the new tokens are saved in their own short transaction while it is held.
 """
 
+import fcntl
 import logging
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -31,8 +42,8 @@ def access_token(connection, *, force=False, seen_version=None):
     if not force and not connection.token_expires_within(margin):
         return connection.credentials.get("access_token", ""), connection.credentials_version
 
-    with transaction.atomic():
-        fresh = Connection.objects.select_for_update().get(pk=connection.pk)
+    refused = None
+    with single_flight(connection) as fresh:
         _copy_into(connection, fresh)
         if fresh.status != Connection.Status.CONNECTED:
             raise AuthError(f"The connection to {fresh.provider_name} needs to be connected again.")
@@ -44,17 +55,41 @@ def access_token(connection, *, force=False, seen_version=None):
         try:
             new_credentials, expires_at = provider.refresh_credentials(fresh.credentials)
         except AuthError as exc:
-            mark_needs_reauth(fresh, reason=str(exc))
+            refused = exc
+        else:
+            fresh.set_credentials(new_credentials, expires_at=expires_at)
+            with transaction.atomic():
+                fresh.save(update_fields=["encrypted_credentials", "token_expires_at",
+                                          "credentials_version", "updated_at"])
             _copy_into(connection, fresh)
-            logger.warning("credentials refresh refused for connection %s (%s)",
-                           fresh.pk, fresh.provider)
-            raise
-        fresh.set_credentials(new_credentials, expires_at=expires_at)
-        fresh.save(update_fields=["encrypted_credentials", "token_expires_at",
-                                  "credentials_version", "updated_at"])
-        _copy_into(connection, fresh)
-        logger.info("credentials refreshed for connection %s (%s)", fresh.pk, fresh.provider)
-        return fresh.credentials.get("access_token", ""), fresh.credentials_version
+            logger.info("credentials refreshed for connection %s (%s)", fresh.pk,
+                        fresh.provider)
+            return fresh.credentials.get("access_token", ""), fresh.credentials_version
+    # Marked after the lock's transaction ended, so the mark is not rolled back with it.
+    mark_needs_reauth(fresh, reason=str(refused))
+    _copy_into(connection, fresh)
+    logger.warning("credentials refresh refused for connection %s (%s)", fresh.pk, fresh.provider)
+    raise refused
+
+
+@contextmanager
+def single_flight(connection):
+    """Hold the per-connection refresh lock; yields the connection's row read under it."""
+    from django.db import connection as db
+
+    from integrations.models import Connection
+
+    if db.vendor == "sqlite":
+        name = f"hub-refresh-{Path(str(db.settings_dict['NAME'])).name}-{connection.pk}.lock"
+        with open(Path(tempfile.gettempdir()) / name, "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield Connection.objects.get(pk=connection.pk)
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    with transaction.atomic():
+        yield Connection.objects.select_for_update().get(pk=connection.pk)
 
 
 def mark_needs_reauth(connection, *, reason=""):

@@ -154,11 +154,6 @@ def redirect_allowed(app, uri):
     return False
 
 
-def _site_base(request):
-    marker = f"/{SLUG}/"
-    return request.path[:request.path.index(marker) + len(marker) - 1]
-
-
 @simulator.endpoint(methods=("POST",), auth=False)
 def onboarding_initiate(request):
     data = json_body(request, fields.INITIATE_ONBOARDING_POST)
@@ -184,7 +179,7 @@ def onboarding_initiate(request):
         "ClientOrganizationNo": (data.get("ClientOrganizationNo") or "").strip() or None,
         "ValidUntil": store.stamp(valid_until), "Status": "Pending", "Token": None,
         "TokenValidUntil": None, "TokenUsedAt": None, "ClientIds": [], "UserEmail": None})
-    url = request.build_absolute_uri(f"{_site_base(request)}/onboarding/{session_id}")
+    url = request.build_absolute_uri(f"{store.site_path(request)}/onboarding/{session_id}")
     return JsonResponse({"TemporaryUrl": url, "ValidUntilDateTimeOffset": store.stamp(valid_until)})
 
 

@@ -189,7 +189,7 @@ def _check_delivery_type(request, data):
 
 def _mail_address(request, tenant, given, existing):
     address = dict.fromkeys(fields.CONTACT_ADDRESS_POST)
-    if given:
+    if given and any(value not in (None, "") for value in given.values()):
         for name in ("City", "ZipCode"):
             if not (given.get(name) or "").strip():
                 invalid(request, f"MailAddress.{name}", f"The {name} field is required.")
@@ -328,9 +328,9 @@ def customer(request, customer_id):
             record.delete()
             return HttpResponse(status=200)
         if request.method == "PATCH":
-            writable = jsonpatch.apply(request, _writable(record.data, fields.CUSTOMER_POST, (
-                ("DepartmentId", "DepartmentCode"), ("PaymentTermId", "PaymentTerm"))),
-                                       fields.CUSTOMER_POST)
+            writable = _writable(record.data, fields.CUSTOMER_POST, (
+                ("DepartmentId", "DepartmentCode"), ("PaymentTermId", "PaymentTerm")))
+            writable = jsonpatch.apply(request, writable, fields.CUSTOMER_POST)
             record.data = build_customer(request, tenant, writable, record.data)
             record.save()
     return store.one(request, public(record.data, request))
@@ -436,10 +436,10 @@ def product(request, product_id):
             record.delete()
             return HttpResponse(status=200)
         if request.method == "PATCH":
-            writable = jsonpatch.apply(request, _writable(record.data, fields.PRODUCT_POST, (
+            writable = _writable(record.data, fields.PRODUCT_POST, (
                 ("StandardSalesAccountId", "StandardSalesAccount"),
-                ("OptionalSalesAccountId", "OptionalSalesAccount"))),
-                                       fields.PRODUCT_POST)
+                ("OptionalSalesAccountId", "OptionalSalesAccount")))
+            writable = jsonpatch.apply(request, writable, fields.PRODUCT_POST)
             record.data = build_product(request, tenant, writable, record.data)
             record.save()
     return store.one(request, public(record.data, request))

@@ -248,7 +248,6 @@ def order_view(request, tenant, order, *, lines):
     """SalesOrderDto (or SalesOrderCompleteDto with `lines`), inherited values filled in when
     the request asks `showInherited=true`."""
     shown = public(order, request)
-    shown.pop("_InvoicedAt", None)
     if lines:
         shown["SalesOrderLines"] = [public(line) for line in order["SalesOrderLines"]]
     else:
@@ -256,8 +255,8 @@ def order_view(request, tenant, order, *, lines):
     inherited = store.bool_param(request, "showInherited",
                                  store.params(request).get("showinherited"))
     if inherited:
-        customer = (store.find(tenant, CUSTOMER, order["CustomerId"]) or None)
-        customer = customer.data if customer else {}
+        record = store.find(tenant, CUSTOMER, order["CustomerId"])
+        customer = record.data if record else {}
         if shown.get("PaymentTerm") is None:
             shown["PaymentTerm"] = ledger.credit_days(tenant, order, customer)
         for name in ("DepartmentId", "DepartmentCode"):
@@ -339,11 +338,6 @@ def sales_order_lines(request, order_id):
 
 # -- sending ------------------------------------------------------------------------------------
 
-def _api_base(request):
-    marker = f"/{store.SLUG}/"
-    return request.path[:request.path.index(marker) + len(marker) - 1]
-
-
 @simulator.endpoint(methods=("POST",))
 def create_and_send_invoice(request, order_id):
     tenant = request.sandbox_tenant
@@ -380,7 +374,7 @@ def create_and_send_invoice(request, order_id):
         order.update({"_InvoicedAt": now, "LastChangedDateTimeOffset": now})
         record.save()
     location = request.build_absolute_uri(
-        f"{_api_base(request)}/v2/SalesOrders/sentState?id={order['Id']}")
+        f"{store.site_path(request)}/v2/SalesOrders/sentState?id={order['Id']}")
     body = {"Id": order["Id"], "DeliveryType": requested, "EmailAddress": email,
             "VoucherDate": voucher_date.isoformat(),
             "OverrideDueDate": override.isoformat() if override else None}

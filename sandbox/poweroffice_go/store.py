@@ -39,6 +39,13 @@ MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE = 20000, 5000
 CENT = Decimal("0.01")
 
 
+def site_path(request):
+    """The simulator's root in this request's path ("/sandbox/poweroffice_go"), which stands
+    for https://goapi.poweroffice.net/Demo."""
+    marker = f"/{SLUG}/"
+    return request.path[:request.path.index(marker) + len(marker) - 1]
+
+
 # -- errors ---------------------------------------------------------------------------------------
 
 def problem(request, status, title, detail=None, *, field_errors=None):

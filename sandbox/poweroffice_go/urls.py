@@ -17,9 +17,33 @@ GUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]
 ID = r"-?\d+"
 
 
+def _any_case(route):
+    """Every letter outside groups as a [xX] class. Django cannot reverse an inline (?i) flag
+    (reversing any URL of the site would fail), but it reverses a class to its first letter."""
+    out, depth, escaped = [], 0, False
+    for ch in route:
+        if escaped:
+            out.append(ch)
+            escaped = False
+        elif ch == "\\":
+            out.append(ch)
+            escaped = True
+        elif ch == "(":
+            depth += 1
+            out.append(ch)
+        elif ch == ")":
+            depth -= 1
+            out.append(ch)
+        elif depth == 0 and ch.isalpha():
+            out.append(f"[{ch}{ch.swapcase()}]")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def api(route, view, name=None):
     """A case-insensitive route: `route` is a regex without anchors, e.g. r"v2/Customers"."""
-    return re_path(rf"^(?i:{route})$", view, name=name)
+    return re_path(rf"^{_any_case(route)}$", view, name=name)
 
 
 @csrf_exempt

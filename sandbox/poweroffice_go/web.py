@@ -12,8 +12,7 @@ from sandbox.poweroffice_go.store import CUSTOMER, INVOICE, LEDGER_ENTRY, SALES_
 
 
 def _base(request):
-    marker = f"/{SLUG}/"
-    return request.path[:request.path.index(marker) + len(marker)] + "go"
+    return f"{store.site_path(request)}/go"
 
 
 def _record(kind, object_id):
@@ -67,4 +66,4 @@ def invoice(request, invoice_id):
         "customer": _customer(record.tenant, record.data["CustomerId"]),
         "lines": record.data["_Lines"], "entries": entries,
         "send_error": record.data["_Send"]["Error"], "base": base,
-        "accountant": base[:-len("go")] + "accountant/"})
+        "accountant": f"{store.site_path(request)}/accountant/"})

@@ -61,7 +61,8 @@ class Go:
         self.client, self.tenant = client, tenant
         response = token_request(client, client_key=tenant.secret)
         assert response.status_code == 200, response.content
-        self.headers = {**SUBSCRIPTION, "Authorization": f"Bearer {response.json()['access_token']}"}
+        bearer = f"Bearer {response.json()['access_token']}"
+        self.headers = {**SUBSCRIPTION, "Authorization": bearer}
 
     def get(self, path, params=None):
         return self.client.get(f"{BASE}/v2/{path}", params or {}, headers=self.headers)
@@ -185,7 +186,8 @@ def test_api_calls_need_the_subscription_key_and_a_bearer_token(client, go):
         "statusCode": 401,
         "message": "Access denied due to missing subscription key. Make sure to include "
                    "subscription key when making requests to an API."}
-    assert wrong_key.status_code == 401 and "invalid subscription key" in wrong_key.json()["message"]
+    assert wrong_key.status_code == 401
+    assert "invalid subscription key" in wrong_key.json()["message"]
     assert key_in_query.status_code == 200
     assert no_token.status_code == 401 and no_token.json()["statusCode"] == 401
 
@@ -281,7 +283,8 @@ def test_unknown_property_is_a_400_naming_it(go):
 
 def test_customer_person_rules_and_json_patch(go):
     person = go.post("Customers", {"IsPerson": True, "FirstName": "Kari"})
-    created = go.customer()
+    created = go.customer(MailAddress={"ZipCode": "0155", "City": "Oslo"})
+    without_address = go.customer(Name="Uten Adresse AS")
 
     patched = go.patch(f"Customers/{created['Id']}", [
         {"op": "replace", "path": "/emailAddress", "value": "faktura@example.no"},
@@ -293,12 +296,17 @@ def test_customer_person_rules_and_json_patch(go):
                        [{"op": "replace", "path": "/Epost", "value": "x@y.no"}])
 
     assert person.status_code == 400 and "LastName" in person.json()["detail"]
-    assert patched.status_code == 200
+    assert patched.status_code == 200, patched.content
     assert patched.json()["EmailAddress"] == "faktura@example.no"
     assert patched.json()["MailAddress"]["City"] == "Bergen"
     assert patched.json()["LastChangedDateTimeOffset"] > created["LastChangedDateTimeOffset"]
     assert wrong_type.status_code == 415
     assert unknown.status_code == 400 and "Epost" in unknown.json()["detail"]
+    half_address = go.patch(f"Customers/{without_address['Id']}",
+                            [{"op": "add", "path": "/MailAddress/City", "value": "Oslo"}])
+    assert half_address.status_code == 400 and "ZipCode" in half_address.json()["detail"]
+    assert go.patch(f"Customers/{without_address['Id']}", [
+        {"op": "replace", "path": "/PhoneNumber", "value": "+47 22 00 00 00"}]).status_code == 200
     assert go.get("Customers/999").status_code == 404
     assert go.get("Customers/999").json()["title"] == "Object(s) not found"
 
@@ -312,6 +320,19 @@ def test_product_needs_an_existing_sales_account(go):
     assert [row["Id"] for row in go.get("Products", {"codes": "car"}).json()] == [created["Id"]]
     assert unknown.status_code == 400 and "3999" in unknown.json()["detail"]
     assert nameless.status_code == 400 and "Name" in nameless.json()["detail"]
+
+
+def test_product_patch_moves_the_sales_account_and_so_the_vat(go):
+    created = go.product("FEE", 3000, 500)
+
+    patched = go.patch(f"Products/{created['Id']}",
+                       [{"op": "replace", "path": "/StandardSalesAccount", "value": 3600}])
+    order = go.order(go.customer(), [{"ProductCode": "FEE", "Quantity": 1}])
+
+    assert patched.status_code == 200
+    assert patched.json()["StandardSalesAccount"] == 3600
+    assert patched.json()["StandardSalesAccountId"] != created["StandardSalesAccountId"]
+    assert order["SalesOrderLines"][0]["VatCode"] == "6"
 
 
 # -- sales orders ----------------------------------------------------------------------------------
@@ -389,6 +410,9 @@ def test_order_lists_and_reads(go):
     assert "SalesOrderLines" not in header and header["LineCount"] == 2
     assert complete["SalesOrderLines"] == order["SalesOrderLines"]
     assert since.status_code == 204  # exclusive
+    assert header["PaymentTerm"] is None
+    inherited = go.get(f"SalesOrders/{order['Id']}", {"showInherited": "true"}).json()
+    assert inherited["PaymentTerm"] == 14
     assert bad_stamp.status_code == 400
 
 
@@ -546,7 +570,7 @@ def test_invoice_filters(go):
     assert ids(toDate="2025-01-15T23:59:00+01:00") == [first["Id"]]
 
 
-# -- onboarding and offboarding ---------------------------------------------------------------------
+# -- onboarding and offboarding -------------------------------------------------------------------
 
 def initiate(client, **body):
     body = {"ApplicationKey": seed.APPLICATION_KEY,
@@ -597,6 +621,21 @@ def test_onboarding_declined_and_refused_redirects(client, company):
     assert other_app.status_code == 400
 
 
+def test_onboarding_an_unknown_org_number_offers_a_new_demo_company(client, app):
+    started = initiate(client, ClientOrganizationNo="923456789")
+    page_url = urlsplit(started.json()["TemporaryUrl"]).path
+    page = client.get(page_url).content.decode()
+    approved = client.post(page_url, {"decision": "approve", "new_company_name": "Ny Bil AS",
+                                      "new_company_org_no": "923456789"})
+    onboarded = finalize(client, parse_qs(urlsplit(approved["Location"]).query)["token"][0])
+
+    assert "You have access to no client with organisation number 923456789" in page
+    client_info = onboarded.json()["OnboardedClientsInformation"]
+    assert [(c["ClientName"], c["ClientOrganizationNumber"]) for c in client_info] == [
+        ("Ny Bil AS", "923456789")]
+    assert token_request(client, client_key=client_info[0]["ClientKey"]).status_code == 200
+
+
 def test_offboarding_removes_the_integration_and_the_key_stops_working(client, go):
     removed = client.delete(f"{BASE}/v2/Offboarding/RemoveIntegration", headers=go.headers)
 
@@ -636,7 +675,7 @@ def test_the_eleventh_request_in_one_second_is_a_429_in_the_apim_shape(client, g
     assert refused["Retry-After"] == "1"
 
 
-# -- seed and the web UI ------------------------------------------------------------------------------
+# -- seed and the web UI ---------------------------------------------------------------------------
 
 def test_seed_is_idempotent_and_publishes_the_demo_keys(client, db):
     seed.seed()

@@ -195,11 +195,12 @@ class Command(BaseCommand):
         self.browser.post(f"/contracts/{pk}/pogo/send/")
         acceptance.drain()
         self.browser.post(f"/contracts/{pk}/pogo/send/")
+        acceptance.drain()
+        orders = len(self.orders_in_go(pk))  # counted before invoicing: a sent order leaves
         acceptance.run_concurrently([lambda b=b: b.post(f"/contracts/{pk}/pogo/invoice/")
                                      for b in (self.browser, staff)])
         self.browser.post(f"/contracts/{pk}/pogo/invoice/")
         acceptance.drain(timeout=90)
-        orders = len(self.orders_in_go(pk))
         invoices = len(self.go.api(self.company.client_key, "/OutgoingInvoices",
                                    {"customMatchingReferences": self.reference(pk)}))
         return orders == 1 and invoices == 1, (
@@ -233,6 +234,7 @@ class Command(BaseCommand):
             cursor.execute("SELECT encrypted_credentials FROM integrations_connection "
                            "WHERE id = %s", [self.connection.pk])
             stored = cursor.fetchone()[0]
+        stored = stored if isinstance(stored, str) else bytes(stored).decode("latin-1")
         encrypted = (self.company.client_key not in stored and "access_token" not in stored)
         self.browser.post("/settings/accounting/disconnect/")
         self.connection.refresh_from_db()

@@ -18,7 +18,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.admin_links import mapping_fix_url
-from integrations.errors import ActionBlocked, PermanentError, ValidationProblem
+from integrations.errors import (
+    ActionBlocked,
+    AmbiguousError,
+    PermanentError,
+    ValidationProblem,
+)
 from integrations.models import Link, PayTypeMapping
 from integrations.providers.base import OperationResult
 from integrations.providers.fortnox import mappers
@@ -605,7 +610,7 @@ def export_time_entry(provider, job):
     # Fortnox's answer to a create may not carry the id: look it up by its values.
     remote_id = remote_id or _find_attendance(client, job.connection, payload)
     if not remote_id:
-        raise PermanentError("Fortnox stored the time entry but did not say under which id; "
+        raise AmbiguousError("Fortnox stored the time entry but did not say under which id; "
                              "it will be found by its values on the next try.")
     return OperationResult(remote_id=remote_id, remote_number=remote_id)
 

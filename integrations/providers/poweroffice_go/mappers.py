@@ -47,13 +47,16 @@ def customer_payload(customer, *, reference):
             "CountryCode": customer.country or None,
         },
     }
-    if customer.kind == "company":
+    if not (customer.postal_code and customer.city):
+        del body["MailAddress"]  # Go requires both ZipCode and City on an address
+    first, _, last = customer.name.strip().rpartition(" ")
+    if customer.kind == "company" or not first:
+        # A person known by one name only has no first/last split, which Go requires.
         body.update({"IsPerson": False, "Name": customer.name,
                      "OrganizationNumber": _digits(customer.org_number) or None})
     else:
-        first, _, last = customer.name.rpartition(" ")
-        body.update({"IsPerson": True, "Name": customer.name,
-                     "FirstName": first or customer.name, "LastName": last if first else None})
+        body.update({"IsPerson": True, "Name": customer.name, "FirstName": first,
+                     "LastName": last})
     return _without_none(body)
 
 

@@ -27,6 +27,9 @@ def stack(live_server, settings):
     company = seed.seed_company("Testbil AS", organization_number="912345678")
     go = acceptance.PowerOfficeGoSandbox(base, application_key=seed.APPLICATION_KEY,
                                          subscription_key=seed.SUBSCRIPTION_KEY)
+    # The simulator's rate-limit window lives in its process; our limiter's in the database,
+    # which each test starts empty: forget the earlier tests' requests on both sides.
+    go.session.delete(f"{base}/_control/requests", timeout=30)
     return {"url": live_server.url, "go": go, "company": company}
 
 
@@ -159,7 +162,11 @@ def test_lost_response_on_order_creation_still_makes_one_order(stack, admin, dea
     admin.post(f"/contracts/{pk}/pogo/send/")
     assert acceptance.drain()
     job = SyncJob.objects.get(operation="order.create", local_id=str(pk))
-    assert job.status == SyncJob.Status.DONE and job.attempts == 2
+    assert job.status == SyncJob.Status.DONE
+    entries = job.log_entries.order_by("created_at", "pk")
+    statuses = list(entries.values_list("status", flat=True))
+    assert "unknown" in statuses and statuses[-1] == "ok"
+    assert "adopted" in job.log_entries.order_by("-created_at").first().message.lower()
     reference = f"hub-{dealer.pk}-order-{pk}"
     assert len(_orders_with_reference(stack["go"], stack["company"], reference)) == 1
 
@@ -197,6 +204,7 @@ def test_disconnect_clears_credentials_and_removes_the_integration(stack, admin,
         cursor.execute("SELECT encrypted_credentials FROM integrations_connection WHERE id = %s",
                        [connected.pk])
         stored = cursor.fetchone()[0]
+    stored = stored if isinstance(stored, str) else bytes(stored).decode("latin-1")
     assert client_key not in stored and "access_token" not in stored  # encrypted at rest
     page = admin.post("/settings/accounting/disconnect/").text
     assert "Koblet fra PowerOffice Go" in page

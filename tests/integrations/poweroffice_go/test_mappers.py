@@ -83,8 +83,13 @@ def test_customer_payloads_fit_the_spec(contract):
     person.kind, person.name, person.org_number = "person", "Kari Nordmann", ""
     body = mappers.customer_payload(person, reference="x" * 80)
     validate("CustomerPostDto", body)
-    assert (body["FirstName"], body["LastName"]) == ("Kari", "Nordmann")
+    assert (body["IsPerson"], body["FirstName"], body["LastName"]) == (True, "Kari", "Nordmann")
     assert len(body["ExternalImportReference"]) == 50
+    person.name = "Cher"  # Go needs both names for a person: one name is registered as a contact
+    body = mappers.customer_payload(person, reference="r")
+    assert body["IsPerson"] is False and "LastName" not in body
+    person.city = ""
+    assert "MailAddress" not in mappers.customer_payload(person, reference="r")
 
 
 @pytest.mark.parametrize("channel, expected", [("email", "PdfByEmail"), ("ehf", "Auto"),
