@@ -127,17 +127,26 @@ class PowerOfficeGoSandbox:
         self.subscription_key = subscription_key
         self.session = requests.Session()
 
-    def token(self, client_key):
-        response = self.session.post(
-            f"{self.base}/OAuth/Token", data={"grant_type": "client_credentials"},
-            auth=(self.application_key, client_key),
-            headers={"Ocp-Apim-Subscription-Key": self.subscription_key}, timeout=30)
+    def _send(self, method, url, **kwargs):
+        """One request; these checks share our subscription key's 10 per second with the hub,
+        so a 429 is waited out (Retry-After) rather than read as an answer."""
+        for _ in range(10):
+            response = self.session.request(method, url, timeout=30, **kwargs)
+            if response.status_code != 429:
+                return response
+            time.sleep(float(response.headers.get("Retry-After") or 1))
         return response
+
+    def token(self, client_key):
+        return self._send("POST", f"{self.base}/OAuth/Token",
+                          data={"grant_type": "client_credentials"},
+                          auth=(self.application_key, client_key),
+                          headers={"Ocp-Apim-Subscription-Key": self.subscription_key})
 
     def api(self, client_key, path, params=None):
         token = self.token(client_key).json()["access_token"]
-        response = self.session.get(
-            f"{self.base}/v2/{path.lstrip('/')}", params=params, timeout=30,
+        response = self._send(
+            "GET", f"{self.base}/v2/{path.lstrip('/')}", params=params,
             headers={"Authorization": f"Bearer {token}",
                      "Ocp-Apim-Subscription-Key": self.subscription_key})
         if response.status_code == 204:

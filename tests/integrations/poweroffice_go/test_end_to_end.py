@@ -211,7 +211,8 @@ def test_disconnect_clears_credentials_and_removes_the_integration(stack, admin,
     connected.refresh_from_db()
     assert connected.status == Connection.Status.DISCONNECTED
     assert connected.credentials == {}
-    assert stack["go"].token(client_key).status_code == 400  # the key no longer works at Go
+    refused = stack["go"].token(client_key)  # the key no longer works at Go
+    assert (refused.status_code, refused.json()["error"]) == (400, "invalid_client")
     assert Link.objects.filter(connection=connected).exists()  # links and logs stay
     blocked = admin.post(f"/contracts/{pk}/pogo/invoice/").text
     assert "PowerOffice Go er ikke koblet til" in blocked
