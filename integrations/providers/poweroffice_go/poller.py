@@ -100,9 +100,10 @@ def mark_overdue(connection):
     does not move when a date passes, so this is decided here, without a request."""
     from contracts.models import AccountingState, Contract
 
-    ids = Link.objects.filter(connection=connection, record_type="invoice").values("local_id")
+    # Only the integration moves a contract to "sent" or "partly paid", so these are invoices
+    # this organization sent through the accounting system.
     return (Contract.objects.for_org(connection.organization)
-            .filter(pk__in=ids, accounting_state__in=[AccountingState.SENT,
+            .filter(accounting_state__in=[AccountingState.SENT,
                                                        AccountingState.PARTLY_PAID],
                     invoice_due_date__lt=timezone.localdate(), amount_remaining__gt=0)
             .update(accounting_state=AccountingState.OVERDUE))

@@ -185,3 +185,20 @@ def test_poll_moves_the_badge_and_the_cursor(rsps, connection, contract):
     assert SyncCursor.objects.get(connection=connection).value == "2026-11-22T11:00:00+00:00"
     synced = SyncLogEntry.objects.filter(action="payment.synced", local_id=str(contract.pk))
     assert synced.count() == 1
+
+
+def test_an_unpaid_invoice_past_its_due_date_becomes_overdue_without_a_request(rsps, connection,
+                                                                             contract):
+    import datetime
+
+    from integrations.providers.poweroffice_go import poller
+
+    contract.accounting_state = "partly_paid"
+    contract.amount_remaining = 100
+    contract.invoice_due_date = timezone.localdate() - datetime.timedelta(days=1)
+    contract.save()
+    rsps.get(f"{API}/OutgoingInvoices", status=204)
+    poller.poll_connection(connection)
+    contract.refresh_from_db()
+    assert contract.accounting_state == "overdue"
+    assert len(rsps.calls) == 1
