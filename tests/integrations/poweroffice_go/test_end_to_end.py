@@ -216,3 +216,23 @@ def test_disconnect_clears_credentials_and_removes_the_integration(stack, admin,
     assert Link.objects.filter(connection=connected).exists()  # links and logs stay
     blocked = admin.post(f"/contracts/{pk}/pogo/invoice/").text
     assert "PowerOffice Go er ikke koblet til" in blocked
+
+
+def test_connect_through_onboarding_in_go(stack, admin, dealer):
+    import re
+
+    approval = admin.post("/settings/accounting/connect/")  # redirected to Go's page
+    assert "/sandbox/poweroffice_go/onboarding/" in approval.url
+    client = re.search(r'name="client" value="([^"]+)"', approval.text).group(1)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', approval.text).group(1)
+    back = admin.session.post(approval.url, timeout=60, headers={"Referer": approval.url},
+                              data={"csrfmiddlewaretoken": token, "client": client,
+                                    "decision": "approve"})
+    assert "/settings/accounting/" in back.url and "Koblet til PowerOffice Go" in back.text
+    connection = Connection.objects.get(organization=dealer, provider="poweroffice_go")
+    assert connection.status == Connection.Status.CONNECTED
+    assert connection.credentials["client_key"] and connection.remote_company_name
+    # The state was single-use: replaying Go's redirect changes nothing.
+    callback = back.history[0].headers["Location"]
+    assert "/api/accounting/pogo/callback?" in callback and "status=Success" in callback
+    assert "already completed" in admin.get(callback).text
