@@ -9,6 +9,22 @@ from integrations.admin_links import mapping_fix_url
 from integrations.models import AccountingSettings, AccountMapping, VatMapping
 from tests.integrations.admin_helpers import PROVIDER
 
+
+@pytest.fixture(autouse=True)
+def only_test_providers():
+    """These tests describe the editor with the test provider alone; the built-in providers
+    (PowerOffice Go, Fortnox) are set aside for their duration."""
+    from integrations.providers import registry
+
+    saved = dict(registry._paths), dict(registry._classes)
+    registry._paths.clear()
+    registry._classes.clear()
+    yield
+    registry._paths.clear()
+    registry._classes.clear()
+    registry._paths.update(saved[0])
+    registry._classes.update(saved[1])
+
 pytest_plugins = ["tests.integrations.admin_fixtures"]
 pytestmark = pytest.mark.django_db
 
