@@ -10,10 +10,13 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations.admin.common import ProviderChoiceAdmin, ProviderFilter
 from integrations.admin.overview import category_label
+from integrations.admin.remote_choices import offer_remote_choices
 from integrations.models import AccountingSettings, AccountMapping, PayTypeMapping, VatMapping
 
 
 class CategoryMappingAdmin(ProviderChoiceAdmin):
+    # (field, kind) whose values the connected provider can list
+    remote_field = None
     list_filter = (ProviderFilter, "category")
     list_display_links = ("category_name",)
     search_fields = ("category", "description")
@@ -24,9 +27,21 @@ class CategoryMappingAdmin(ProviderChoiceAdmin):
     def category_name(self, obj):
         return category_label(obj.category)
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if self.remote_field is not None:
+            from accounting.admin_base import current_admin_organization
+
+            field, kind = self.remote_field
+            provider = obj.provider if obj is not None else request.GET.get("provider", "")
+            offer_remote_choices(form, organization=current_admin_organization(request),
+                                 provider_key=provider, field=field, kind=kind)
+        return form
+
 
 @admin.register(VatMapping)
 class VatMappingAdmin(CategoryMappingAdmin):
+    remote_field = ("vat_code", "vat")
     fields = ("organization", "provider", "category", "vat_code", "description")
     list_display = ("category_name", "provider_name", "vat_code", "description", "updated_at")
     list_editable = ("vat_code", "description")
@@ -35,6 +50,7 @@ class VatMappingAdmin(CategoryMappingAdmin):
 
 @admin.register(AccountMapping)
 class AccountMappingAdmin(CategoryMappingAdmin):
+    remote_field = ("account_number", "account")
     fields = ("organization", "provider", "category", "account_number", "description")
     list_display = (
         "category_name", "provider_name", "account_number", "description", "updated_at",

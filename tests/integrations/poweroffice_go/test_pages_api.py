@@ -137,3 +137,19 @@ def test_settings_page_shows_the_connection_without_secrets(client, dealer, make
     page = client.get("/settings/accounting/").content.decode()
     assert "Koble fra" in page and "Test tilkobling" in page
     assert "SECRET" not in page
+
+
+def test_the_mapping_editor_offers_the_providers_own_accounts(client, dealer, make_user,
+                                                              connection, pogo):
+    pogo.get(f"{BASE}/v2/VatCodes", json=[{"Code": "3", "Name": "Utgående høy", "Rate": 0.25}])
+    client.force_login(make_user("sjef", dealer, role="admin"))
+    page = client.get("/admin/integrations/accountmapping/add/?provider=poweroffice_go&"
+                      "category=fee").content.decode()
+    assert '<datalist id="remote-accounts">' in page
+    assert '<option value="3010">3010  (VAT 3)</option>' in page
+    vat = client.get("/admin/integrations/vatmapping/add/?provider=poweroffice_go&"
+                     "category=fee").content.decode()
+    assert '<option value="3">3 Utgående høy (0.25)</option>' in vat
+    # Another provider, not connected here: a plain field.
+    plain = client.get("/admin/integrations/accountmapping/add/?provider=fortnox").content
+    assert b"<datalist" not in plain
