@@ -24,6 +24,7 @@ from sandbox.fortnox.seed import (
 from sandbox.fortnox.simulator import RATE_LIMIT
 from sandbox.models import SandboxClient, SandboxRecord, SandboxTenant
 from tests.sandbox.conftest import form_post
+from tests.specs import spec_path
 
 BASE = "/sandbox/fortnox"
 REDIRECT_URI = "http://127.0.0.1:8000/api/integrations/fortnox/callback"
@@ -519,7 +520,7 @@ def test_seed_demo_is_idempotent(db):
     assert {"1930", "2611", "3001", "3041", "3051", "3740", "7010"} <= numbers
 
 
-SPEC = "/work/shared/specs/fortnox-openapi.json"
+SPEC = str(spec_path("fortnox-openapi.json"))
 
 
 def test_accepted_fields_are_the_specs_request_schemas():

@@ -2,15 +2,15 @@
 simulator accepts lists exactly the spec's properties with the spec's types, so `strict_json`
 refuses what Go refuses and accepts what Go accepts."""
 
-from pathlib import Path
 
 import pytest
 import yaml
 
 from sandbox.poweroffice_go import fields
+from tests.specs import spec_path
 
-SPEC = Path(__file__).resolve().parents[3] / "shared/specs/poweroffice-go-v2-openapi-merged.yaml"
-pytestmark = pytest.mark.skipif(not SPEC.exists(), reason="the published spec is not checked out")
+SPEC = spec_path("poweroffice-go-v2-openapi-merged.yaml")
+pytestmark = pytest.mark.skipif(not SPEC.exists(), reason=f"the published spec is not at {SPEC}")
 
 
 @pytest.fixture(scope="module")

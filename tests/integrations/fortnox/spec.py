@@ -5,11 +5,12 @@ the `*Payload*` wrapper where Fortnox has one."""
 
 import functools
 import json
-from pathlib import Path
 
 import pytest
 
-SPEC = Path(__file__).resolve().parents[3].parent / "shared" / "specs" / "fortnox-openapi.json"
+from tests.specs import spec_path
+
+SPEC = spec_path("fortnox-openapi.json")
 
 
 @functools.lru_cache(maxsize=1)

@@ -4,12 +4,12 @@ allowed, every object closed)."""
 
 import copy
 import functools
-from pathlib import Path
 
 import pytest
 
-SPEC = Path(__file__).resolve().parents[3].parent / "shared" / "specs" / \
-    "poweroffice-go-v2-openapi-merged.yaml"
+from tests.specs import spec_path
+
+SPEC = spec_path("poweroffice-go-v2-openapi-merged.yaml")
 
 
 @functools.lru_cache(maxsize=1)
