@@ -12,7 +12,7 @@ register = template.Library()
 
 
 def _is_admin(request):
-    from integrations.views.api import is_org_admin
+    from integrations.viewkit import is_org_admin
 
     return request is not None and is_org_admin(request)
 

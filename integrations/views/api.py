@@ -13,37 +13,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounting.middleware import membership_for
-from accounting.models import Membership
 from accounting.tenancy import get_for_org_or_404
 from integrations.errors import ActionBlocked, ProviderError
 from integrations.models import Connection
+from integrations.viewkit import IsOrgAdmin, IsOrgMember
 from integrations.views import selectors, services
 from integrations.webhooks import fortnox as fortnox_webhooks
 from integrations.webhooks import receive
-
-
-def is_org_admin(request) -> bool:
-    membership = membership_for(request) if request.user.is_authenticated else None
-    return membership is not None and membership.role == Membership.Role.ADMIN
-
-
-class IsOrgMember(BasePermission):
-    message = "You are not a member of any organization."
-
-    def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated and request.organization)
-
-
-class IsOrgAdmin(IsOrgMember):
-    message = "Only the organization's administrators can change its integrations."
-
-    def has_permission(self, request, view):
-        return super().has_permission(request, view) and is_org_admin(request)
 
 
 def _invalid(exc: services.RequestInvalid):

@@ -19,8 +19,8 @@ from accounting.tenancy import get_for_org_or_404
 from integrations.errors import ActionBlocked, ProviderError
 from integrations.models import Connection
 from integrations.providers import registry
+from integrations.viewkit import is_org_admin, show_problems
 from integrations.views import selectors, services
-from integrations.views.api import is_org_admin
 from integrations.views.flows import can_connect_here
 
 
@@ -42,11 +42,6 @@ def _back(request, default="integrations:page"):
                                                   require_https=request.is_secure()):
         return redirect(target)
     return redirect(default)
-
-
-def _blocked(request, exc):
-    for problem in exc.problems:
-        messages.error(request, problem.message)
 
 
 @login_required
@@ -95,7 +90,7 @@ def connect(request, provider):
                                      provider_key=provider,
                                      service_account=request.POST.get("service_account") == "1")
     except ActionBlocked as exc:
-        _blocked(request, exc)
+        show_problems(request, exc)
         return redirect("integrations:page")
     except ProviderError as exc:
         messages.error(request, exc.message)
@@ -138,7 +133,7 @@ def export(request, pk):
         messages.error(request, exc.message)
         return _back(request)
     except ActionBlocked as exc:
-        _blocked(request, exc)
+        show_problems(request, exc)
         return _back(request)
     created = sum(1 for _job, new in jobs if new)
     messages.success(request, ngettext(
@@ -165,7 +160,7 @@ def sync(request, pk):
         messages.error(request, exc.message)
         return _back(request)
     except ActionBlocked as exc:
-        _blocked(request, exc)
+        show_problems(request, exc)
         return _back(request)
     messages.success(request, _("Import from %(name)s queued.")
                      % {"name": connection.provider_name})

@@ -298,15 +298,20 @@ def upsert_project(client, connection, project):
     return OperationResult(remote_id=number, remote_number=number)
 
 
+def _ensure_linked(client, connection, record_type, obj, upsert):
+    """The remote id of a record another one refers to: its link, else sent and linked now."""
+    link = _link(connection, record_type, obj.pk)
+    if link is not None:
+        return link.remote_id
+    result = upsert(client, connection, obj)
+    store_link(connection, record_type, obj.pk, result)
+    return result.remote_id
+
+
 def ensure_project(client, connection, project):
     if project is None:
         return ""
-    link = _link(connection, "project", project.pk)
-    if link is not None:
-        return link.remote_id
-    result = upsert_project(client, connection, project)
-    store_link(connection, "project", project.pk, result)
-    return result.remote_id
+    return _ensure_linked(client, connection, "project", project, upsert_project)
 
 
 def export_project(provider, job):
@@ -342,12 +347,7 @@ def upsert_employee(client, connection, employee):
 
 
 def ensure_employee(client, connection, employee):
-    link = _link(connection, "employee", employee.pk)
-    if link is not None:
-        return link.remote_id
-    result = upsert_employee(client, connection, employee)
-    store_link(connection, "employee", employee.pk, result)
-    return result.remote_id
+    return _ensure_linked(client, connection, "employee", employee, upsert_employee)
 
 
 def export_employee(provider, job):

@@ -6,29 +6,11 @@ and where it is fixed; see `integrations.api.exception_handler`."""
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from accounting.middleware import membership_for
-from accounting.models import Membership
 from integrations.providers.poweroffice_go import panels, services
-
-
-class IsMember(BasePermission):
-    message = "You are not a member of an organization."
-
-    def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated and request.organization)
-
-
-class IsOrgAdmin(IsMember):
-    message = "Only the organization's administrators can change the connection."
-
-    def has_permission(self, request, view):
-        if not super().has_permission(request, view):
-            return False
-        membership = membership_for(request)
-        return membership is not None and membership.role == Membership.Role.ADMIN
+from integrations.viewkit import IsOrgAdmin, IsOrgMember
 
 
 class ContractRequest(serializers.Serializer):
@@ -97,7 +79,7 @@ def disconnect(request):
 
 
 @api_view(["POST"])
-@permission_classes([IsAuthenticated, IsMember])
+@permission_classes([IsAuthenticated, IsOrgMember])
 def send_order(request):
     contract = _contract(request)
     job = services.send_order(contract, user=request.user)
@@ -105,7 +87,7 @@ def send_order(request):
 
 
 @api_view(["POST"])
-@permission_classes([IsAuthenticated, IsMember])
+@permission_classes([IsAuthenticated, IsOrgMember])
 def invoice(request):
     contract = _contract(request)
     job = services.invoice_now(contract, user=request.user)
@@ -113,7 +95,7 @@ def invoice(request):
 
 
 @api_view(["GET"])
-@permission_classes([IsAuthenticated, IsMember])
+@permission_classes([IsAuthenticated, IsOrgMember])
 def contract_status(request, pk):
     from contracts.models import Contract
 

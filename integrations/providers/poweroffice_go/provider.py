@@ -16,7 +16,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
-from integrations.errors import PermanentError, RetryableError
+from integrations.admin_links import mapping_fix_url
+from integrations.errors import AuthError, PermanentError, RetryableError
 from integrations.models import AccountingSettings, AccountMapping, Link, VatMapping
 from integrations.providers.base import (
     IN,
@@ -201,8 +202,6 @@ def _perform_order(provider, job):
     accounts, vats = category_mappings(job.organization, categories)
     missing = [c for c in categories if c not in accounts or c not in vats]
     if missing:
-        from integrations.admin_links import mapping_fix_url
-
         first = missing[0]
         kind = "account" if first not in accounts else "vat"
         fix = mapping_fix_url(organization=job.organization, provider=KEY, category=first,
@@ -211,8 +210,6 @@ def _perform_order(provider, job):
     client = PowerOfficeGoClient(provider)
     mismatches = vat_mismatches(accounts, vats, account_vat_codes(client, accounts.values()))
     if mismatches:
-        from integrations.admin_links import mapping_fix_url
-
         category, account, expected, actual = mismatches[0]
         raise PermanentError(
             vat_mismatch_message(category, account, expected, actual) + " Fix it at "
@@ -393,8 +390,6 @@ class PowerOfficeGo(Provider):
         """No refresh token in v2: a new token is asked for with the client key."""
         client_key = credentials.get("client_key")
         if not client_key:
-            from integrations.errors import AuthError
-
             raise AuthError("No PowerOffice Go client key is stored; connect again.")
         token, expires_at = auth.fetch_token(client_key)
         return {**credentials, "access_token": token}, expires_at

@@ -285,11 +285,12 @@ def connect_with_client_key(*, organization, client_key, user):
         connection.status_reason = ""
         connection.connected_at = timezone.now()
         connection.save()
-    info = test_connection(connection)
+    test_connection(connection)  # stores the company name
     log_event(organization_id=organization.pk, provider=KEY, entity="connection",
               action="connect", status="ok", connection=connection,
               local_id=connection.pk, details={"user_id": getattr(user, "pk", None)})
-    return connection if info is None else Connection.objects.get(pk=connection.pk)
+    connection.refresh_from_db()
+    return connection
 
 
 def test_connection(connection):

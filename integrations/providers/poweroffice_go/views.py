@@ -3,55 +3,23 @@ status, defaults, validate), the contract's buttons and live badge, the customer
 Every view works inside the signed-in user's organization; another organization's record is a
 404. Changing the connection or the defaults needs the organization's admin role."""
 
-from functools import wraps
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounting.middleware import membership_for
-from accounting.models import Customer, Membership
+from accounting.models import Customer
 from accounting.tenancy import get_for_org_or_404
 from integrations.errors import ActionBlocked
 from integrations.models import AccountingSettings, SyncLogEntry
 from integrations.providers.poweroffice_go import panels, services
 from integrations.providers.poweroffice_go.provider import KEY, defaults_for
-
-
-def member_required(view):
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.organization:
-            raise Http404("no organization")
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
-def admin_required(view):
-    @member_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        membership = membership_for(request)
-        if membership is None or membership.role != Membership.Role.ADMIN:
-            raise PermissionDenied(_("Only the organization's administrators can change this."))
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
-def _blocked(request, exc):
-    for problem in exc.problems:
-        messages.error(request, problem.message)
+from integrations.viewkit import admin_required, is_org_admin, member_required, show_problems
 
 
 # -- Settings -> Accounting ------------------------------------------------------------------
@@ -71,11 +39,10 @@ class ClientKeyForm(forms.Form):
 def settings_page(request):
     org = request.organization
     connection = services.get_connection(org)
-    membership = membership_for(request)
     context = {
         "connection": connection,
         "connected": services.is_connected(connection),
-        "is_admin": membership is not None and membership.role == Membership.Role.ADMIN,
+        "is_admin": is_org_admin(request),
         "test": services.last_test(connection),
         "defaults_form": DefaultsForm(instance=defaults_for(org)),
         "key_form": ClientKeyForm(),
@@ -92,7 +59,7 @@ def connect(request):
     try:
         url = services.start_onboarding(organization=request.organization, user=request.user)
     except ActionBlocked as exc:
-        _blocked(request, exc)
+        show_problems(request, exc)
         return redirect("pogo:settings")
     return redirect(url)
 
@@ -107,7 +74,7 @@ def connect_with_key(request):
                 organization=request.organization, user=request.user,
                 client_key=form.cleaned_data["client_key"])
         except ActionBlocked as exc:
-            _blocked(request, exc)
+            show_problems(request, exc)
         else:
             messages.success(request, _("Connected to PowerOffice Go: %(company)s")
                              % {"company": connection.remote_company_name or "-"})
@@ -174,7 +141,7 @@ def onboarding_callback(request):
             state=request.GET.get("state", ""), status=request.GET.get("status", ""),
             token=request.GET.get("token", ""), user=request.user)
     except ActionBlocked as exc:
-        _blocked(request, exc)
+        show_problems(request, exc)
     else:
         messages.success(request, _("Connected to PowerOffice Go: %(company)s")
                          % {"company": connection.remote_company_name or "-"})
@@ -189,30 +156,28 @@ def _contract(request, pk):
                               request.organization, pk=pk)
 
 
+def _contract_action(request, pk, action, started):
+    contract = _contract(request, pk)
+    try:
+        action(contract, user=request.user)
+    except ActionBlocked as exc:
+        show_problems(request, exc)
+    else:
+        messages.info(request, started)
+    return redirect("contracts:contract_detail", pk=contract.pk)
+
+
 @require_POST
 @member_required
 def send_order(request, pk):
-    contract = _contract(request, pk)
-    try:
-        services.send_order(contract, user=request.user)
-    except ActionBlocked as exc:
-        _blocked(request, exc)
-    else:
-        messages.info(request, _("Sending to PowerOffice Go…"))
-    return redirect("contracts:contract_detail", pk=contract.pk)
+    return _contract_action(request, pk, services.send_order, _("Sending to PowerOffice Go…"))
 
 
 @require_POST
 @member_required
 def invoice_now(request, pk):
-    contract = _contract(request, pk)
-    try:
-        services.invoice_now(contract, user=request.user)
-    except ActionBlocked as exc:
-        _blocked(request, exc)
-    else:
-        messages.info(request, _("Invoicing in PowerOffice Go…"))
-    return redirect("contracts:contract_detail", pk=contract.pk)
+    return _contract_action(request, pk, services.invoice_now,
+                            _("Invoicing in PowerOffice Go…"))
 
 
 @member_required
@@ -231,7 +196,7 @@ def sync_customer(request, pk):
         with transaction.atomic():
             services.sync_customer(customer, user=request.user)
     except ActionBlocked as exc:
-        _blocked(request, exc)
+        show_problems(request, exc)
     else:
         messages.info(request, _("Syncing the customer with PowerOffice Go…"))
     return redirect("contracts:customer_detail", pk=customer.pk)
