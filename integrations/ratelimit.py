@@ -39,6 +39,9 @@ class RateLimitPolicy:
     # The window is stretched by this fraction: our stamp precedes the provider's by the time the
     # request takes to arrive, and arrival times jitter.
     headroom: float = 0.02
+    # Counted per endpoint (Visma: 600 per minute per client and endpoint): the key then names
+    # the endpoint (`Provider.rate_limit_key(path)`).
+    per_endpoint: bool = False
 
     def __post_init__(self):
         if self.limit < 1 or self.window_seconds <= 0:

@@ -1,17 +1,71 @@
-"""The provider interface. A provider is one package under `integrations/providers/<name>/`.
+"""The provider contract. A provider is one package under `integrations/providers/<name>/`
+(plus its simulator in `sandbox/<name>/`), one line in the registry and its settings.
 
-A provider class declares what it can do (`capabilities`), how its rate limit is scoped
-(`rate_limit`), and implements the operations the engine runs. The engine and the pages ask these
-declarations, never `if provider == "fortnox"`.
+Everything the pages, the API, the engine, the schedules, the webhook endpoint, admin and the
+demo need from a provider is declared here, on `Provider`, and filled in by the package; shared
+code asks the registry and these hooks, never a module by name and never `getattr`. A hook left
+at its default here means "this provider does not do that" (the `can_*` class methods tell).
+
+The hooks, in the order a connection lives through them:
+
+Declarations (class attributes)
+    key, name             registry key (also `Connection.provider`) and the name people see
+    capabilities          record types and directions, how changes come back, how it connects
+    rate_limit            the provider's budget (`RateLimitPolicy`, `per_endpoint` for limits
+                          counted per endpoint); `rate_limit_scope()` says whose budget it is
+    operations            {"<record>.<verb>": Operation}: what the engine runs for a job
+    remote_url_template   the provider's web page of a remote object (`{remote_id}`)
+
+Connecting
+    connect_flow          how `start_connect` connects: OAUTH_CODE (the browser goes to the
+                          provider's consent page and comes back to our callback), ONBOARDING
+                          (the provider's approval page, then back), or "" when connecting is
+                          done on the provider's own settings page (e.g. a pasted key)
+    start_connect()       -> the URL to send the browser to (single-use state bound to the user)
+    finish_connect()      the browser is back: exchange, store encrypted, read the company
+    refresh_credentials() a new access token (called single-flight by `integrations.credentials`)
+    revoke_credentials()  tell the provider to forget our grant (disconnect calls it)
+    disconnect()          final here: revoke at the provider where it can, then clear locally
+    test_connection()     ask the provider who we are: {"company_name", ...}
+
+Mappings and checks
+    list_vat_codes(), list_accounts()   what the mapping editor offers
+    validators            {record_type: callable(provider, record) -> [ValidationProblem]}
+    validate_export()     every problem at once, each with its fix link (final here)
+
+Inbound
+    poll()                one changed-since import of this connection (the core loop in
+                          `integrations.inbound` runs it for every connected connection)
+    import_record()       fetch one remote record now (a webhook said it changed)
+    schedules()           [Schedule]: periodic hooks, created by `manage.py setup_schedules`
+    webhook_connections() which connection(s) an unverified event names
+    webhook_verify()      check the request (our HMAC scheme by default) -> the event id
+    handle_webhook()      process one verified, stored event (in the queue, retried)
+
+Pages, demo, acceptance
+    urls                  dotted module with `app_name` and `urlpatterns`, included at the root
+    settings_url_name     the provider's own settings page, if it has one
+    nav                   [NavEntry] shown to organizations that use the provider
+    panels                {page name: template}: the provider's part of a record's page,
+                          rendered with `panel_context(record, request)`
+    templates dir         `<package>/templates/` is on the template path automatically
+    demo()                ProviderDemo: which demo organization uses it and its mappings
+    acceptance()          dotted path of a callable(stdout, style) -> bool, run by `make demo`
 """
 
+import hashlib
+import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 from integrations.ratelimit import RateLimitPolicy
 
+logger = logging.getLogger("integrations.providers")
+
 OUT, IN, BOTH = "out", "in", "both"
+OAUTH_CODE, ONBOARDING = "oauth2_code", "onboarding"
 
 
 @dataclass(frozen=True)
@@ -51,8 +105,35 @@ class Operation:
     # Store a Link (record_type, local_id) <-> remote_id when the operation succeeds.
     links: bool = True
     # Called as on_success(provider, job, result) inside the transaction that marks the job done,
-    # to update local records (e.g. the contract's order number).
+    # to update local records (e.g. the contract's order number). Database writes only, no HTTP.
     on_success: Callable | None = None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A periodic hook: `integrations.tasks.run_provider_schedule(key, hook)` calls the class
+    method `hook` of the provider (default `poll_all`, the core poll loop) every `minutes`."""
+
+    name: str
+    minutes: int
+    hook: str = "poll_all"
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str  # English source, translated when shown
+    url_name: str
+    # the resolver's url names that mark this entry as the current page
+    current: tuple = ()
+
+
+@dataclass(frozen=True)
+class ProviderDemo:
+    """What `load_demo` sets up for a provider: the demo organization (by slug) that uses it and
+    its mappings {"vat": {category: code}, "account": {category: number}}."""
+
+    organization_slug: str
+    mappings: dict = field(default_factory=dict)
 
 
 class Provider:
@@ -61,38 +142,119 @@ class Provider:
     capabilities: ClassVar[Capabilities] = Capabilities()
     rate_limit: ClassVar[RateLimitPolicy | None] = None
     operations: ClassVar[dict] = {}
-    # Web UI address of a remote object, for links on our pages: format with remote_id.
     remote_url_template: ClassVar[str] = ""
+
+    connect_flow: ClassVar[str] = ""
+    validators: ClassVar[dict] = {}
+    urls: ClassVar[str] = ""
+    settings_url_name: ClassVar[str] = ""
+    nav: ClassVar[tuple] = ()
+    panels: ClassVar[dict] = {}
 
     def __init__(self, connection):
         self.connection = connection
 
-    # -- rate limiting ------------------------------------------------------------------------
-    def rate_limit_key(self) -> str:
-        """The provider's real scope of its limit (e.g. subscription key, or client + tenant)."""
-        return f"{self.key}:{self.connection.pk}"
+    # -- what it can do (asked by pages and the API) --------------------------------------------
+    @classmethod
+    def _overrides(cls, hook):
+        return getattr(cls, hook) is not getattr(Provider, hook)
 
-    # -- credentials --------------------------------------------------------------------------
+    @classmethod
+    def can_connect_here(cls) -> bool:
+        """Whether our pages connect it by sending the browser to the provider and back."""
+        return bool(cls.connect_flow) and cls._overrides("start_connect")
+
+    @classmethod
+    def can_import(cls) -> bool:
+        return cls._overrides("poll")
+
+    @classmethod
+    def receives_webhooks(cls) -> bool:
+        return cls._overrides("handle_webhook")
+
+    @classmethod
+    def import_types(cls) -> list[str]:
+        if not cls.can_import():
+            return []
+        return [t for t in cls.capabilities.records if cls.capabilities.imports(t)]
+
+    @classmethod
+    def export_types(cls) -> list[str]:
+        """Record types sent by the generic "<type>.export" operation."""
+        return [t for t in cls.capabilities.records
+                if cls.capabilities.exports(t) and f"{t}.export" in cls.operations]
+
+    # -- rate limiting ------------------------------------------------------------------------
+    def rate_limit_scope(self) -> tuple:
+        """The parts that say whose budget a request spends (e.g. our client id and the
+        tenant, or our subscription key). They may be secret: the limiter key is a digest."""
+        return (f"connection-{self.connection.pk}",)
+
+    def rate_limit_endpoint(self, path: str) -> str:
+        """The endpoint a path counts against, for `per_endpoint` limits: the path without
+        ids and query (`/v2/customers/12?x=1` -> `v2/customers`)."""
+        parts = [p for p in path.split("?")[0].strip("/").split("/") if p]
+        named = [p for p in parts if not re.search(r"\d", p) or re.fullmatch(r"v\d+", p)]
+        return "/".join(named).lower()[:80]
+
+    def rate_limit_key(self, path: str = "") -> str:
+        """The limiter's key: the provider's key, a digest of the scope (a key never holds a
+        secret) and, for per-endpoint limits, the endpoint."""
+        digest = hashlib.sha256("\x1f".join(map(str, self.rate_limit_scope())).encode())
+        key = f"{self.key}:{digest.hexdigest()[:24]}"
+        if self.rate_limit is not None and self.rate_limit.per_endpoint and path:
+            key = f"{key}:{self.rate_limit_endpoint(path)}"
+        return key
+
+    # -- connecting ---------------------------------------------------------------------------
+    @classmethod
+    def start_connect(cls, *, organization, user, options=None) -> str:
+        """The URL to send the person's browser to (the provider's consent or approval page).
+        Raise ActionBlocked (with what to do) when it cannot start, e.g. settings missing."""
+        raise NotImplementedError
+
+    @classmethod
+    def finish_connect(cls, *, params, user):
+        """The browser is back at our callback with `params` (the query string as a dict).
+        Check the single-use state, exchange, store the credentials encrypted, read the
+        company; return the Connection. Raise ActionBlocked with what to do."""
+        raise NotImplementedError
+
     def refresh_credentials(self, credentials: dict) -> tuple[dict, object]:
         """Get a new access token (HTTP). Returns (new credentials, expires_at).
 
-        Raise AuthError when the grant is gone. Called with the connection row locked, so it is
-        never called twice at once for one connection."""
+        Raise AuthError when the grant is gone. Called under the per-connection refresh lock,
+        outside any database transaction, so it never runs twice at once for one connection."""
         raise NotImplementedError
 
     def revoke_credentials(self, credentials: dict) -> None:
-        """Tell the provider to forget our grant, where its API allows. Best effort."""
+        """Tell the provider to forget our grant, where its API allows (HTTP). Raise
+        ProviderError when it refused or could not be reached."""
 
-    # -- the seed interface (record types add export_/import_ methods) ------------------------
+    def disconnect(self, *, user=None) -> str:
+        """Revoke at the provider (where its API allows), then clear the credentials here and
+        mark the connection disconnected, whatever the provider answered. Links and the sync
+        log stay. Returns what happened at the provider, for the log and the page."""
+        from integrations.connections import disconnect_connection_rollback_unsafe
+
+        return disconnect_connection_rollback_unsafe(self, user=user)
+
     def test_connection(self) -> dict:
         raise NotImplementedError
 
+    # -- mappings and checks --------------------------------------------------------------------
     def list_vat_codes(self) -> list:
         raise NotImplementedError
 
     def list_accounts(self) -> list:
         raise NotImplementedError
 
+    def validate_export(self, record_type, record) -> list:
+        """Every problem that blocks sending `record` (ValidationProblem with its fix link)."""
+        validator = self.validators.get(record_type)
+        return list(validator(self, record)) if validator is not None else []
+
+    # -- operations ---------------------------------------------------------------------------
     def operation(self, name) -> Operation:
         try:
             return self.operations[name]
@@ -101,3 +263,61 @@ class Provider:
 
     def remote_url(self, remote_id) -> str:
         return self.remote_url_template.format(remote_id=remote_id) if remote_id else ""
+
+    # -- inbound ------------------------------------------------------------------------------
+    def poll(self, *, record_types=None, since=None) -> dict:
+        """One import of what changed since this connection's cursor (or `since`), for the
+        given record types (default: all it imports). Returns {record_type: counts}."""
+        raise NotImplementedError
+
+    def import_record(self, record_type, remote_id):
+        """Fetch one remote record now and apply it here (a webhook said it changed)."""
+        raise NotImplementedError
+
+    @classmethod
+    def poll_all(cls) -> dict:
+        """The scheduled poll: every connected connection of this provider, one at a time."""
+        from integrations.inbound import poll_provider_connections
+
+        return poll_provider_connections(cls)
+
+    @classmethod
+    def schedules(cls) -> list:
+        """Periodic hooks (Schedule); by default none."""
+        return []
+
+    @classmethod
+    def webhook_connections(cls, payload, request) -> list:
+        """The connection(s) an inbound event names, before it is verified ([] for none)."""
+        return []
+
+    @classmethod
+    def webhook_verify(cls, request, raw_body: bytes, connection) -> str:
+        """Check an inbound request for `connection`; return the event's unique id. Raise
+        `integrations.webhooks.WebhookInvalid` with the reason. Default: our HMAC scheme over
+        timestamp, event id and raw body with the connection's active secrets."""
+        from integrations.webhooks.signing import verify_hub_signature
+
+        return verify_hub_signature(request, raw_body, connection)
+
+    def handle_webhook(self, event):
+        """Process one verified, stored event (`WebhookEvent`), in the queue. Raise to have it
+        retried with the engine's backoff. Returns a short note for the log, or None."""
+        raise NotImplementedError
+
+    # -- pages ----------------------------------------------------------------------------------
+    def panel_context(self, record, request) -> dict:
+        """The context of this provider's panel on a record's page (see `panels`)."""
+        return {}
+
+    # -- demo and acceptance ----------------------------------------------------------------
+    @classmethod
+    def demo(cls):
+        """ProviderDemo, or None when the demo does not use this provider."""
+        return None
+
+    @classmethod
+    def acceptance(cls) -> str:
+        """Dotted path of a callable(stdout, style) -> bool that runs the provider's acceptance
+        criteria against its simulator (`make demo`), or "" for none."""
+        return ""
