@@ -33,9 +33,9 @@ db: setup
 demodata: db
 	$(PY) manage.py load_demo
 
-# The dealer's seven acceptance criteria against the PowerOffice Go simulator: PASS/FAIL each.
+# Each provider's acceptance criteria against its simulator: PASS/FAIL each.
 demo: demodata
-	$(PY) manage.py pogo_acceptance
+	$(PY) manage.py acceptance
 
 # Web app, task queue, dispatcher and sandbox on 127.0.0.1; Ctrl-C stops all of them.
 run: demodata

@@ -77,12 +77,19 @@ MIDDLEWARE = [
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
+# A provider's templates live in its own package (integrations/template_loader.py).
+_TEMPLATE_LOADERS = [
+    "django.template.loaders.filesystem.Loader",
+    "integrations.template_loader.ProviderTemplatesLoader",
+    "django.template.loaders.app_directories.Loader",
+]
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": True,
         "OPTIONS": {
+            "loaders": _TEMPLATE_LOADERS if DEBUG else [
+                ("django.template.loaders.cached.Loader", _TEMPLATE_LOADERS)],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",

@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from accounting import views as accounting_views
 from integrations.metrics import metrics_view
+from integrations.providers import registry
 
 urlpatterns = [
     path("", accounting_views.home, name="home"),
@@ -15,7 +16,7 @@ urlpatterns = [
     path("", include("contracts.urls")),
     path("", include("accounting.urls")),
     path("", include("integrations.urls")),
-    path("", include("integrations.providers.poweroffice_go.urls")),
+    *registry.urlpatterns(),  # each provider's own pages and API (`Provider.urls`)
 ]
 
 if settings.SANDBOX_ENABLED:

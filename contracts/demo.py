@@ -65,7 +65,17 @@ class DemoLoader:
         self.load_users(orgs)
         self.load_dealer(orgs["nordbil"])
         self.load_construction(orgs["frost"])
+        self.load_provider_demos(orgs)
         return self.created
+
+    def load_provider_demos(self, orgs):
+        """Each accounting system's part of the demo (`Provider.demo()`): its mappings."""
+        from integrations.providers import registry
+
+        for cls in registry.all():
+            demo = cls.demo()
+            if demo is not None and demo.organization_slug in orgs:
+                self.load_mappings(orgs[demo.organization_slug], cls.key, demo.mappings)
 
     def load_users(self, orgs):
         User = get_user_model()
@@ -136,7 +146,6 @@ class DemoLoader:
                         position=position, category=category, description=description,
                         quantity=qty, unit_price=price, vat_label=vat,
                     )
-        self.load_mappings(org, "poweroffice_go", data.NORDBIL_MAPPINGS)
 
     def load_construction(self, org):
         customers = self.load_customers(org, data.FROST_CUSTOMERS)
@@ -165,7 +174,6 @@ class DemoLoader:
         for spec in data.FROST_INVOICES:
             self.load_invoice(org, spec, customers, projects)
         self.load_payslips(org, employees)
-        self.load_mappings(org, "fortnox", data.FROST_MAPPINGS)
 
     def load_time_entries(self, org, employees, projects):
         if TimeEntry.objects.for_org(org).exists():

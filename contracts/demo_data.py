@@ -24,7 +24,7 @@ USERS = {
     "frost-staff": ("frost", "staff", "Erik", "Johansson"),
 }
 
-# --- Nordbil AS: the car dealer (PowerOffice Go) -----------------------------------------------
+# --- Nordbil AS: the car dealer -----------------------------------------------------------------
 
 NORDBIL_CUSTOMERS = [
     {"kind": "person", "name": "Kari Nordmann", "email": "kari.nordmann@example.no",
@@ -84,15 +84,8 @@ NORDBIL_CONTRACTS = [
      ]},
 ]
 
-# category -> (sales account, VAT code, description). "fee" is deliberately missing.
-NORDBIL_MAPPINGS = {
-    "car": ("3000", "3", "Salg av bil, 25 % MVA"),
-    "addon": ("3010", "3", "Tilleggsutstyr, 25 % MVA"),
-    "part": ("3020", "3", "Deler, 25 % MVA"),
-    "labor": ("3100", "3", "Verkstedarbeid, 25 % MVA"),
-}
 
-# --- Frost Bygg AB: the construction firm (Fortnox, Visma) ------------------------------------
+# --- Frost Bygg AB: the construction firm -----------------------------------------------------
 
 FROST_CUSTOMERS = [
     {"kind": "company", "name": "Bostadsbolaget Norr AB", "org_number": "556123-4567",
@@ -179,9 +172,3 @@ FROST_PAYSLIPS = [
     ]),
 ]
 
-# category -> (sales account, VAT code, description)
-FROST_MAPPINGS = {
-    "labor": ("3001", "MP1", "Försäljning tjänster, 25 % moms"),
-    "material": ("3001", "MP1", "Försäljning material, 25 % moms"),
-    "fee": ("3004", "MF", "Vidarefakturerade avgifter, momsfri"),
-}

@@ -69,7 +69,6 @@ CUSTOMER = RecordPage(
         RelatedTable(_("Invoices"), "invoice_set", document_columns(), hide_when_empty=True),
     ),
     search_fields=("name", "org_number", "email", "phone", "city"),
-    detail_template="contracts/customer_detail.html",
 )
 
 CAR = RecordPage(
@@ -133,7 +132,6 @@ CONTRACT = RecordPage(
     search_fields=("number", "customer__name", "car__registration_number", "car__vin"),
     select_related=("customer", "car"),
     prefetch_related=("lines",),
-    detail_template="contracts/contract_detail.html",
     create_url_name="contract_create",
     edit_url_name="contract_edit",
 )

@@ -127,6 +127,10 @@ def _ms(started):
     return int((time.monotonic() - started) * 1000)
 
 
+class _LeaseLost(Exception):
+    """Raised inside the success transaction to roll it back: a `return` there would commit."""
+
+
 def _succeed(job, owner, operation, provider, result, started, adopted):
     now = timezone.now()
     try:
@@ -151,16 +155,18 @@ def _succeed(job, owner, operation, provider, result, started, adopted):
                 last_error="", last_error_code="", finished_at=now, updated_at=now,
             )
             if not updated:
-                # Our lease ran out and another worker took over; it will find the object by
-                # our reference, so record nothing twice.
-                logger.warning("job %s finished after losing its lease", job.pk)
-                return Outcome.NOT_CLAIMED
+                raise _LeaseLost
             Connection.objects.filter(pk=job.connection_id).update(last_sync_at=now)
             job.refresh_from_db()
             log_job_event(job, status="ok",
                           message=ADOPTED_MESSAGE if adopted else "",
                           details={"remote_id": str(result.remote_id or "")},
                           duration_ms=_ms(started))
+    except _LeaseLost:
+        # Our lease ran out and another worker took over; it will find the object by our
+        # reference, so a late worker records nothing (no Link, no on_success writes).
+        logger.warning("job %s finished after losing its lease", job.pk)
+        return Outcome.NOT_CLAIMED
     except IntegrityError:
         error = PermanentError(
             f"The remote object {result.remote_id} is already linked to another local "

@@ -5,6 +5,7 @@ Adding a provider: create `integrations/providers/<name>/` with a `Provider` sub
 """
 
 from importlib import import_module
+from pathlib import Path
 
 # key -> "module:Class"
 _BUILTIN: dict[str, str] = {
@@ -55,6 +56,35 @@ class Registry:
 
     def all(self):
         return [self.get(k) for k in self.keys()]
+
+    # -- what shared code asks of every provider --------------------------------------------
+    def urlpatterns(self):
+        """Each provider's own URL patterns (`Provider.urls`), included at the root under the
+        provider module's `app_name`. Read when the URLconf loads."""
+        from django.urls import include, path
+
+        return [path("", include(cls.urls)) for cls in self.all() if cls.urls]
+
+    def template_dirs(self):
+        """`<provider package>/templates/` of every provider that has one."""
+        dirs = []
+        for cls in self.all():
+            folder = Path(import_module(cls.__module__).__file__).parent / "templates"
+            if folder.is_dir():
+                dirs.append(folder)
+        return dirs
+
+    def in_use(self, organization):
+        """The providers an organization works with: connected once, or mapped for."""
+        if organization is None:
+            return []
+        from integrations.models import AccountMapping, Connection, VatMapping
+
+        keys = set(Connection.objects.for_org(organization).values_list("provider", flat=True))
+        for model in (VatMapping, AccountMapping):
+            keys.update(model.objects.for_org(organization).values_list("provider", flat=True)
+                        .distinct())
+        return [self.get(k) for k in self.keys() if k in keys]
 
 
 registry = Registry(_BUILTIN)

@@ -130,7 +130,7 @@ class NavEntry:
 @dataclass(frozen=True)
 class ProviderDemo:
     """What `load_demo` sets up for a provider: the demo organization (by slug) that uses it and
-    its mappings {"vat": {category: code}, "account": {category: number}}."""
+    its mappings {category: (account number, VAT code, description)}."""
 
     organization_slug: str
     mappings: dict = field(default_factory=dict)
@@ -306,7 +306,8 @@ class Provider:
         raise NotImplementedError
 
     # -- pages ----------------------------------------------------------------------------------
-    def panel_context(self, record, request) -> dict:
+    @classmethod
+    def panel_context(cls, record, request) -> dict:
         """The context of this provider's panel on a record's page (see `panels`)."""
         return {}
 

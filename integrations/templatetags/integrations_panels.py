@@ -58,3 +58,46 @@ def record_sync_panel(context, record, page_name):
         "rows": rows, "record": record, "record_type": record_type, "request": request,
         "is_admin": _is_admin(request), "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.simple_tag(takes_context=True)
+def provider_panels(context, record, page_name):
+    """Each provider's own part of a record's page (`Provider.panels`), for the providers the
+    organization works with: e.g. the buttons that send a contract."""
+    from django.template.loader import render_to_string
+    from django.utils.safestring import mark_safe
+
+    organization = context.get("organization")
+    if record is None or getattr(record, "pk", None) is None or not organization:
+        return ""
+    record_type = record_type_for_page(page_name or "")
+    request = context.get("request")
+    parts = []
+    for cls in registry.in_use(organization):
+        template_name = cls.panels.get(record_type)
+        if not template_name:
+            continue
+        panel = {**cls.panel_context(record, request), "request": request,
+                 "csrf_token": context.get("csrf_token"), "organization": organization}
+        parts.append(render_to_string(template_name, panel, request=None))
+    return mark_safe("".join(parts))  # noqa: S308 (rendered templates, escaped there)
+
+
+@register.inclusion_tag("integrations/_provider_nav.html", takes_context=True)
+def provider_nav(context):
+    """The nav entries of the providers the organization works with (`Provider.nav`)."""
+    from django.urls import NoReverseMatch, reverse
+
+    request = context.get("request")
+    match = getattr(request, "resolver_match", None)
+    current = f"{match.namespace}:{match.url_name}" if match and match.namespace else ""
+    entries = []
+    for cls in registry.in_use(context.get("organization")):
+        for entry in cls.nav:
+            try:
+                url = reverse(entry.url_name)
+            except NoReverseMatch:
+                continue
+            marks = entry.current or (entry.url_name,)
+            entries.append({"label": entry.label, "url": url, "current": current in marks})
+    return {"entries": entries}

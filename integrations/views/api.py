@@ -8,11 +8,12 @@ role. Another organization's connection or record answers 404. Errors:
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,7 +21,7 @@ from rest_framework.views import APIView
 from accounting.tenancy import get_for_org_or_404
 from integrations.errors import ActionBlocked, ProviderError
 from integrations.models import Connection
-from integrations.viewkit import IsOrgAdmin, IsOrgMember
+from integrations.viewkit import IsOrgAdmin, IsOrgMember, is_org_admin
 from integrations.views import selectors, services
 from integrations.webhooks import fortnox as fortnox_webhooks
 from integrations.webhooks import receive
@@ -31,10 +32,17 @@ def _invalid(exc: services.RequestInvalid):
 
 
 class ConnectionView(APIView):
-    permission_classes = [IsOrgAdmin]
+    """A view of one connection. The connection is found first, so an id that is not in the
+    organization answers 404 whoever asks; then changing it needs the admin role (403)."""
+
+    permission_classes = [IsOrgMember]
+    admin_only = True
 
     def connection(self, request, pk):
-        return get_for_org_or_404(Connection, request.organization, pk=pk)
+        connection = get_for_org_or_404(Connection, request.organization, pk=pk)
+        if self.admin_only and not is_org_admin(request):
+            raise PermissionDenied(IsOrgAdmin.message)
+        return connection
 
 
 class ConnectInput(serializers.Serializer):
@@ -58,7 +66,13 @@ class ConnectView(APIView):
 @require_GET
 @login_required
 def oauth_callback(request, provider):
-    """Where the provider sends the browser back: finish, then show the Integrations page."""
+    """Where the provider sends the browser back: finish, then show the Integrations page.
+    An unknown provider, or one that does not connect through this address, is a 404 page
+    that says where to connect it instead."""
+    cls = services.provider_class(provider)
+    if not cls.can_connect_here():
+        raise Http404(_("%(name)s does not connect through this address; connect it from its "
+                        "own settings page.") % {"name": cls.name})
     error = request.GET.get("error")
     if error:
         description = request.GET.get("error_description") or error
@@ -67,9 +81,8 @@ def oauth_callback(request, provider):
                        % {"description": description[:300]})
         return redirect("integrations:page")
     try:
-        connection = services.finish_connect(
-            provider_key=provider, code=request.GET.get("code", ""),
-            state=request.GET.get("state", ""), user=request.user)
+        connection = services.finish_connect(provider_key=provider, params=request.GET.dict(),
+                                             user=request.user)
     except ActionBlocked as exc:
         for problem in exc.problems:
             messages.error(request, problem.message)
@@ -136,7 +149,7 @@ class SyncView(ConnectionView):
 class StatusView(ConnectionView):
     """GET /api/integrations/<id>/status: per record type, what is synced and what failed."""
 
-    permission_classes = [IsOrgMember]
+    admin_only = False
 
     def get(self, request, pk):
         state = selectors.connection_state(self.connection(request, pk))
@@ -146,7 +159,8 @@ class StatusView(ConnectionView):
 
 class DisconnectView(ConnectionView):
     def post(self, request, pk):
-        connection = services.disconnect(self.connection(request, pk))
+        connection = services.disconnect_rollback_unsafe(self.connection(request, pk),
+                                                         user=request.user)
         return Response({"id": connection.pk, "status": connection.status})
 
 

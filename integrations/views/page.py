@@ -21,7 +21,6 @@ from integrations.models import Connection
 from integrations.providers import registry
 from integrations.viewkit import is_org_admin, show_problems
 from integrations.views import selectors, services
-from integrations.views.flows import can_connect_here
 
 
 def _member_or_404(request):
@@ -68,14 +67,15 @@ def _panel(key, name, connection):
                        + f"?connection__id__exact={connection.pk}")
     for row in (state or {}).get("record_types", []):
         row["monitor_url"] = f"{monitor_url}&entity__exact={row['record_type']}"
-    settings_url = ""
+    settings_url, can_connect = "", False
     with suppress(LookupError, NoReverseMatch):
         # A provider with its own settings page (a different connect flow) names it.
-        url_name = getattr(registry.get(key), "settings_url_name", "")
-        settings_url = reverse(url_name) if url_name else ""
+        cls = registry.get(key)
+        can_connect = cls.can_connect_here()
+        settings_url = reverse(cls.settings_url_name) if cls.settings_url_name else ""
     return {
         "key": key, "name": name, "connection": connection, "state": state,
-        "can_connect": can_connect_here(key), "settings_url": settings_url,
+        "can_connect": can_connect, "settings_url": settings_url,
         "errors": selectors.recent_errors(connection) if connection else [],
         "monitor_url": monitor_url,
     }
@@ -104,7 +104,7 @@ def disconnect(request, pk):
     _admin_only(request)
     connection = get_for_org_or_404(Connection, request.organization, pk=pk)
     try:
-        services.disconnect(connection)
+        services.disconnect_rollback_unsafe(connection, user=request.user)
     except ProviderError as exc:
         messages.error(request, exc.message)
         return redirect("integrations:page")

@@ -7,7 +7,6 @@ from django.db.models import Count, Max
 from integrations.models import Link, SyncCursor, SyncJob, SyncLogEntry, WebhookEvent
 from integrations.providers import registry
 from integrations.providers.base import Capabilities
-from integrations.views.flows import can_import
 from integrations.views.records import label_for
 
 ERROR_STATUSES = ("failed", "dead", "retry", "unknown")
@@ -19,6 +18,13 @@ def capabilities_of(provider_key) -> Capabilities:
         return registry.get(provider_key).capabilities
     except LookupError:  # a provider removed from the registry: its rows still show
         return Capabilities()
+
+
+def _import_types(provider_key):
+    try:
+        return registry.get(provider_key).import_types()
+    except LookupError:
+        return []
 
 
 def record_type_state(connection, record_type, *, caps=None, last_ok=None, links=None,
@@ -38,7 +44,7 @@ def record_type_state(connection, record_type, *, caps=None, last_ok=None, links
         "label": str(label_for(record_type)),
         "direction": direction,
         "exports": caps.exports(record_type),
-        "imports": caps.imports(record_type) and can_import(connection.provider),
+        "imports": record_type in _import_types(connection.provider),
         "last_sync": max(times) if times else None,
         "linked": (links or {}).get(record_type, 0),
         "jobs": job_counts,

@@ -25,7 +25,6 @@ from integrations.errors import ActionBlocked, AuthError, ProviderError, Validat
 from integrations.models import Connection, Link, SyncJob
 from integrations.providers import registry
 from integrations.synclog import log_event
-from integrations.views.flows import AUTH, SYNC, can_import, provider_part
 from integrations.views.records import model_for
 
 logger = logging.getLogger("integrations.services")
@@ -55,36 +54,34 @@ def provider_class(provider_key):
 # -- connecting ---------------------------------------------------------------------------------
 
 def start_connect(*, organization, user, provider_key, service_account=False) -> str:
+    """The provider's consent page to send the browser to (single-use state bound to the
+    user and organization). Blocked, with where to go, for a provider our page cannot connect."""
     cls = provider_class(provider_key)
-    try:
-        auth = provider_part(provider_key, AUTH)
-    except LookupError:
-        auth = None
-    if auth is None or not hasattr(auth, "authorization_url"):
+    if not cls.can_connect_here():
         raise ActionBlocked([ValidationProblem(
             _("%(name)s is not connected from this page.") % {"name": cls.name},
-            fix_url=page_url())])
-    return auth.authorization_url(organization=organization, user=user,
-                                  service_account=bool(service_account))
+            fix_url=_settings_url(cls) or page_url())])
+    return cls.start_connect(organization=organization, user=user,
+                             options={"service_account": bool(service_account)})
 
 
-def finish_connect(*, provider_key, code, state, user) -> Connection:
-    provider_class(provider_key)
-    auth = provider_part(provider_key, AUTH)
-    return auth.complete_authorization(code=code, state=state, user=user)
+def finish_connect(*, provider_key, params, user) -> Connection:
+    """The browser is back from the provider's consent page."""
+    cls = provider_class(provider_key)
+    if not cls.can_connect_here():
+        raise ActionBlocked([ValidationProblem(
+            _("%(name)s does not connect through this address; connect it from its own page.")
+            % {"name": cls.name}, fix_url=_settings_url(cls) or page_url())])
+    return cls.finish_connect(params=params, user=user)
 
 
-def disconnect(connection):
-    try:
-        auth = provider_part(connection.provider, AUTH)
-    except LookupError:
-        auth = None
-    if auth is not None and hasattr(auth, "disconnect"):
-        auth.disconnect(connection)
-    else:  # nothing to revoke at the provider: forget the credentials here
-        connection.clear_credentials()
-        connection.status = Connection.Status.DISCONNECTED
-        connection.save()
+def _settings_url(cls):
+    return reverse(cls.settings_url_name) if cls.settings_url_name else ""
+
+
+def disconnect_rollback_unsafe(connection, *, user=None):
+    """Revoke at the provider (HTTP, so never inside a transaction), then clear here."""
+    registry.for_connection(connection).disconnect(user=user)
     connection.refresh_from_db()
     return connection
 
@@ -106,9 +103,7 @@ def ensure_connected(connection):
 
 def export_types(connection) -> list[str]:
     """Record types this connection's provider sends, each with an `<type>.export` operation."""
-    cls = registry.get(connection.provider)
-    return [t for t in cls.capabilities.records
-            if cls.capabilities.exports(t) and f"{t}.export" in cls.operations]
+    return registry.get(connection.provider).export_types()
 
 
 def check_export_type(connection, record_type):
@@ -153,11 +148,11 @@ def export_records(*, connection, record_type, ids, user=None,
     ensure_connected(connection)
     # Every problem of every record at once (missing fields, unmapped categories), each with
     # where to fix it, before anything is queued.
-    validate = getattr(registry.for_connection(connection), "validate_export", None)
-    if validate is not None:
-        problems = [problem for record in records for problem in validate(record_type, record)]
-        if problems:
-            raise ActionBlocked(problems)
+    provider = registry.for_connection(connection)
+    problems = [problem for record in records
+                for problem in provider.validate_export(record_type, record)]
+    if problems:
+        raise ActionBlocked(problems)
     with transaction.atomic():
         return [enqueue_job(connection=connection, operation=f"{record_type}.export",
                             record_type=record_type, local_id=record.pk, user=user,
@@ -178,10 +173,7 @@ def unlinked_ids(connection, record_type, *, limit=MAX_IDS) -> list[int]:
 # -- importing ----------------------------------------------------------------------------------
 
 def import_types(connection) -> list[str]:
-    cls = registry.get(connection.provider)
-    if not can_import(connection.provider):
-        return []
-    return [t for t in cls.capabilities.records if cls.capabilities.imports(t)]
+    return registry.get(connection.provider).import_types()
 
 
 def check_import_types(connection, record_types) -> list[str]:
@@ -241,10 +233,10 @@ def run_import(connection, *, record_types=None, since=None) -> dict:
     logged and raised; `auth` errors leave the connection needing re-authorization."""
     types = check_import_types(connection, record_types)
     since_at = parse_since(since)
-    sync = provider_part(connection.provider, SYNC)
+    provider = registry.for_connection(connection)
     started = time.monotonic()
     try:
-        counts = sync.import_changes(connection, record_types=tuple(types), since=since_at)
+        counts = provider.poll(record_types=tuple(types), since=since_at)
     except ProviderError as exc:
         if isinstance(exc, AuthError):
             mark_needs_reauth(connection, reason=exc.message)

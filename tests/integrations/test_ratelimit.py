@@ -1,70 +1,160 @@
-"""The shared limiter: never over the provider's window, yet close to it; clicks go first."""
+"""The shared limiter: never over the provider's window, yet close to it; clicks go first.
+
+Time is moved, never waited for, so a machine that pauses the process cannot change an outcome.
+The limiter decides with Python's clock on SQLite (the one-machine default): time-machine moves
+that clock. PostgreSQL decides with the database clock, which no test can move: the rules are
+checked there on the same Python-clock path (it runs on any database), and the SQL statement
+itself by moving back the times the limiter remembers, with windows of minutes.
+"""
 
 import multiprocessing
 import time
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.db import connections
 
 from integrations import ratelimit
+from integrations.errors import LocalRateLimitWait
+from integrations.models import RateLimitBucket
 from integrations.ratelimit import BACKGROUND, INTERACTIVE, RateLimitPolicy, try_acquire
 from integrations.ratelimit_measure import busiest_window
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+# Any instant: the limiter compares times only with each other.
+SOME_MOMENT = datetime(2031, 3, 4, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def python_clock(monkeypatch):
+    """Python's clock, standing still until the test moves it, deciding on every database."""
+    monkeypatch.setattr(ratelimit, "_try_acquire_postgresql", ratelimit._try_acquire_locked)
+    with time_machine.travel(SOME_MOMENT, tick=False) as traveller:
+        yield traveller
+
+
+def _move_database_clock_on(seconds):
+    """The database clock cannot be moved; to the limiter, every remembered time moving back by
+    `seconds` is the same."""
+    for bucket in RateLimitBucket.objects.all():
+        bucket.admitted = [t - seconds for t in bucket.admitted]
+        if bucket.interactive_waiting_until:
+            bucket.interactive_waiting_until -= seconds
+        bucket.save()
+
 
 def test_policy_rejects_nonsense():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="positive limit and window"):
         RateLimitPolicy(limit=0, window_seconds=1)
+    with pytest.raises(ValueError, match="positive limit and window"):
+        RateLimitPolicy(limit=5, window_seconds=0)
     assert RateLimitPolicy(limit=25, window_seconds=5).effective_window == pytest.approx(5.1)
 
 
-def test_a_full_window_says_how_long_until_the_oldest_slot_frees():
-    # Windows of seconds, not milliseconds: these machines can pause a process for most of one.
+def test_a_full_window_says_how_long_until_the_oldest_slot_frees(python_clock):
     policy = RateLimitPolicy(limit=3, window_seconds=2)
-    stamps = [try_acquire("k", policy, level=BACKGROUND)[1] for _ in range(3)]
-    granted, wait, _ = try_acquire("k", policy, level=BACKGROUND)
+    oldest = try_acquire("k", policy, level=BACKGROUND)
+    python_clock.shift(0.5)
+    assert try_acquire("k", policy, level=BACKGROUND).granted
+    assert try_acquire("k", policy, level=BACKGROUND).granted
+    granted, wait, at = try_acquire("k", policy, level=BACKGROUND)
     assert not granted
-    assert 0 < wait <= stamps[0] + policy.effective_window - stamps[-1] + 0.01
-    time.sleep(wait + 0.01)
-    assert try_acquire("k", policy, level=BACKGROUND)[0]
+    assert wait == pytest.approx(oldest.value + policy.effective_window - at)
+    python_clock.shift(wait - 0.01)
+    assert not try_acquire("k", policy, level=BACKGROUND).granted
+    python_clock.shift(0.02)
+    assert try_acquire("k", policy, level=BACKGROUND).granted
+    # Only the oldest slot freed: the two admitted half a second later still count.
+    assert not try_acquire("k", policy, level=BACKGROUND).granted
 
 
-def test_after_a_pause_the_whole_window_is_available_again():
+def test_after_a_pause_the_whole_window_is_available_again(python_clock):
     """Budget is never wasted: what the provider has forgotten we may use at once."""
     policy = RateLimitPolicy(limit=5, window_seconds=2)
     assert all(try_acquire("p", policy)[0] for _ in range(5))
     assert not try_acquire("p", policy)[0]
-    time.sleep(policy.effective_window + 0.05)
+    python_clock.shift(policy.effective_window - 0.02)
+    assert not try_acquire("p", policy)[0]
+    python_clock.shift(0.04)
     assert all(try_acquire("p", policy)[0] for _ in range(5))
+    assert not try_acquire("p", policy)[0]
 
 
-def test_keys_are_independent():
+def test_keys_are_independent(python_clock):
     policy = RateLimitPolicy(limit=1, window_seconds=10)
     assert try_acquire("tenant-a", policy)[0]
     assert not try_acquire("tenant-a", policy)[0]
     assert try_acquire("tenant-b", policy)[0]
 
 
-def test_a_waiting_interactive_caller_goes_before_background():
+def test_a_waiting_interactive_caller_goes_before_background(python_clock):
     policy = RateLimitPolicy(limit=1, window_seconds=1)
-    assert try_acquire("k", policy, level=BACKGROUND)[0]
-    granted, wait, _ = try_acquire("k", policy, level=INTERACTIVE)
-    assert not granted
-    time.sleep(wait + 0.02)
+    assert try_acquire("k", policy, level=BACKGROUND).granted
+    refused = try_acquire("k", policy, level=INTERACTIVE)
+    assert not refused.granted
+    python_clock.shift(refused.value + 0.01)
     # The slot is free again, but a person is waiting for it: background stands back.
-    assert not try_acquire("k", policy, level=BACKGROUND)[0]
-    assert try_acquire("k", policy, level=INTERACTIVE)[0]
-    time.sleep(policy.effective_window + 0.02)
-    assert try_acquire("k", policy, level=BACKGROUND)[0]
+    assert not try_acquire("k", policy, level=BACKGROUND).granted
+    assert try_acquire("k", policy, level=INTERACTIVE).granted
+    python_clock.shift(policy.effective_window + 0.01)
+    assert try_acquire("k", policy, level=BACKGROUND).granted
 
 
-def test_acquire_gives_the_worker_back_when_the_wait_is_long():
+def test_a_person_who_does_not_come_back_holds_background_back_only_briefly(python_clock):
+    policy = RateLimitPolicy(limit=1, window_seconds=1)
+    assert try_acquire("k", policy, level=BACKGROUND).granted
+    refused = try_acquire("k", policy, level=INTERACTIVE)
+    python_clock.shift(refused.value + 0.01)
+    held_back = try_acquire("k", policy, level=BACKGROUND)
+    assert not held_back.granted
+    # Told to look again soon, not after the whole wait the person was given.
+    assert 0 < held_back.value <= policy.window_seconds / policy.limit
+    python_clock.shift(1.0)
+    assert try_acquire("k", policy, level=BACKGROUND).granted
+
+
+def test_acquire_gives_the_worker_back_when_the_wait_is_long(python_clock):
     policy = RateLimitPolicy(limit=1, window_seconds=60)
     ratelimit.acquire("slow", policy)
-    with pytest.raises(ratelimit.LocalRateLimitWait) as info:
+    with pytest.raises(LocalRateLimitWait) as info:
         ratelimit.acquire("slow", policy, max_wait=0.5)
-    assert info.value.wait_seconds > 0.5
+    # The slot frees when the first admission leaves the window, plus a little spread.
+    spread = 0.1 * policy.window_seconds / policy.limit
+    assert policy.effective_window < info.value.wait_seconds <= policy.effective_window + spread + 0.01
+
+
+@pytest.mark.postgres
+def test_the_database_clock_frees_a_full_window_when_its_oldest_admission_leaves():
+    # Ten minutes: no pause of the process can carry the database clock across a boundary here.
+    policy = RateLimitPolicy(limit=3, window_seconds=600)
+    stamps = [try_acquire("k", policy, level=BACKGROUND).value for _ in range(3)]
+    granted, wait, at = try_acquire("k", policy, level=BACKGROUND)
+    assert not granted
+    assert wait == pytest.approx(stamps[0] + policy.effective_window - at, abs=1e-3)
+    _move_database_clock_on(wait - 60)
+    assert not try_acquire("k", policy, level=BACKGROUND).granted
+    _move_database_clock_on(61)
+    assert try_acquire("k", policy, level=BACKGROUND).granted
+    assert not try_acquire("k", policy, level=BACKGROUND).granted
+
+
+@pytest.mark.postgres
+def test_the_database_clock_puts_a_waiting_person_before_background():
+    policy = RateLimitPolicy(limit=1, window_seconds=600)
+    assert try_acquire("k", policy, level=BACKGROUND).granted
+    refused = try_acquire("k", policy, level=INTERACTIVE)
+    assert not refused.granted
+    bucket = RateLimitBucket.objects.get(key="k")
+    assert bucket.interactive_waiting_until == pytest.approx(refused.at + refused.value + 1.0)
+    # The window empties while the person is still marked as waiting: background stands back.
+    RateLimitBucket.objects.filter(key="k").update(admitted=[])
+    assert not try_acquire("k", policy, level=BACKGROUND).granted
+    assert try_acquire("k", policy, level=INTERACTIVE).granted
+    assert RateLimitBucket.objects.get(key="k").interactive_waiting_until == 0
+    _move_database_clock_on(policy.effective_window + 1)
+    assert try_acquire("k", policy, level=BACKGROUND).granted
 
 
 LIMIT, WINDOW, RUN_SECONDS = 20, 1.0, 4.0
@@ -125,4 +215,3 @@ def test_four_processes_never_exceed_the_window_and_never_withhold_budget():
         if len(inside) < LIMIT or (wait > 0 and at + wait > inside[-LIMIT] + span + 0.01):
             withheld.append((at, wait, len(inside)))
     assert not withheld, f"{len(withheld)} of {len(refusals)} refused with room: {withheld[:3]}"
-    assert 1 / (1 + policy.headroom) >= 0.9

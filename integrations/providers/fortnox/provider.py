@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from integrations.providers.base import (
     BOTH,
+    OAUTH_CODE,
     OUT,
     Capabilities,
     Operation,
@@ -52,6 +53,24 @@ class Fortnox(Provider):
         notes="Changes come back by a `lastmodified` poll; the webhooks are consent events "
               "only. Refresh tokens work once; service accounts have none.",
     )
+    connect_flow = OAUTH_CODE
+
+    @classmethod
+    def start_connect(cls, *, organization, user, options=None):
+        return auth.authorization_url(organization=organization, user=user,
+                                      service_account=bool((options or {}).get("service_account")))
+
+    @classmethod
+    def finish_connect(cls, *, params, user):
+        return auth.complete_authorization(code=params.get("code", ""),
+                                           state=params.get("state", ""), user=user)
+
+    @classmethod
+    def demo(cls):
+        from integrations.providers.fortnox.demo import DEMO
+
+        return DEMO
+
     # 25 requests in any 5-second window, per client id and Fortnox company (tenant).
     rate_limit = RateLimitPolicy(limit=25, window_seconds=5)
     operations = {

@@ -1,6 +1,6 @@
 """The dealer's story driven like a person drives it, over HTTP: log in, fill in a contract,
 click the buttons, read the pages; and what the accountant does in PowerOffice Go (the sandbox's
-accountant page). Used by `manage.py pogo_acceptance` (`make demo`) and the end-to-end tests.
+accountant page). Used by the acceptance run (`make demo`) and the end-to-end tests.
 
 Jobs run through `drain()`, which calls the same `run_job` the django-q2 worker calls, in this
 process, so a run needs no worker; the scheduled poller is `poller.poll_all`, called the same

@@ -15,13 +15,16 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from integrations.admin_links import mapping_fix_url
 from integrations.errors import AuthError, PermanentError, RetryableError
 from integrations.models import AccountingSettings, AccountMapping, Link, VatMapping
 from integrations.providers.base import (
     IN,
+    ONBOARDING,
     OUT,
+    NavEntry,
     Capabilities,
     Operation,
     OperationResult,
@@ -359,8 +362,46 @@ class PowerOfficeGo(Provider):
         notes="No webhooks in v2: payment status is polled (changed-since); VAT and account "
               "come from the product's sales account.",
     )
-    # Connected from Settings -> Accounting (onboarding or a pasted client key), not OAuth.
+    # Connected from Settings -> Accounting: through Go's approval page (onboarding), or with a
+    # client key pasted there.
+    connect_flow = ONBOARDING
     settings_url_name = "pogo:settings"
+    urls = "integrations.providers.poweroffice_go.urls"
+    nav = (NavEntry(gettext_noop("Accounting"), "pogo:settings", current=("pogo:settings",)),)
+    panels = {"contract": "poweroffice_go/_contract_panel.html",
+              "customer": "poweroffice_go/_customer_panel.html"}
+
+    @classmethod
+    def start_connect(cls, *, organization, user, options=None):
+        from integrations.providers.poweroffice_go import services
+
+        return services.start_onboarding(organization=organization, user=user)
+
+    @classmethod
+    def finish_connect(cls, *, params, user):
+        from integrations.providers.poweroffice_go import services
+
+        return services.complete_onboarding(state=params.get("state", ""),
+                                            status=params.get("status", ""),
+                                            token=params.get("token", ""), user=user)
+
+    @classmethod
+    def panel_context(cls, record, request):
+        from integrations.providers.poweroffice_go import panels
+
+        if record._meta.model_name == "contract":
+            return panels.contract_panel(record)
+        return panels.customer_panel(record)
+
+    @classmethod
+    def demo(cls):
+        from integrations.providers.poweroffice_go.demo import DEMO
+
+        return DEMO
+
+    @classmethod
+    def acceptance(cls):
+        return "integrations.providers.poweroffice_go.acceptance_run.run"
     # Our subscription key's budget, shared by every customer company (10 per second).
     rate_limit = RateLimitPolicy(limit=10, window_seconds=1.0)
     operations = {

@@ -50,7 +50,7 @@ def settings_page(request):
         "recent": (SyncLogEntry.objects.for_org(org).filter(provider=KEY)
                    .order_by("-created_at")[:5]),
     }
-    return render(request, "integrations/pogo/settings.html", context)
+    return render(request, "poweroffice_go/settings.html", context)
 
 
 @require_POST
@@ -185,7 +185,7 @@ def contract_status(request, pk):
     """The panel's live part, re-fetched by the page while something is under way."""
     contract = _contract(request, pk)
     context = panels.contract_panel(contract, check_remote=False)
-    return render(request, "integrations/pogo/_contract_status.html", context)
+    return render(request, "poweroffice_go/_contract_status.html", context)
 
 
 @require_POST

@@ -1,5 +1,5 @@
-"""`make demo`: the dealer's seven acceptance criteria, run against the PowerOffice Go
-simulator and printed with PASS or FAIL; exit status 0 only if all pass.
+"""`make demo` (`manage.py acceptance`): the dealer's seven acceptance criteria, run against the
+PowerOffice Go simulator and printed with PASS or FAIL.
 
 It serves this app (with the sandbox mounted) on a free port in this process, points the
 PowerOffice Go settings at that sandbox, logs in as `nordbil-admin` and does what the README's
@@ -12,48 +12,30 @@ import traceback
 from datetime import datetime
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
-from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
-from django.core.wsgi import get_wsgi_application
 from django.db import connection as db
 
+from integrations.acceptance import AcceptanceFailed, serve
 from integrations.models import Connection, Link, SyncJob, SyncLogEntry
 from integrations.providers.poweroffice_go import acceptance, poller
 
 
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, *args):
-        pass
+def run(*, stdout, style, verbosity=1) -> bool:
+    """The `Provider.acceptance()` hook: True when all seven criteria pass."""
+    return AcceptanceRun(stdout=stdout, style=style, verbosity=verbosity).run()
 
 
-def serve():
-    import threading
+class AcceptanceRun:
+    def __init__(self, *, stdout, style, verbosity=1):
+        self.stdout, self.style, self.verbosity = stdout, style, verbosity
 
-    server = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=False)
-    server.set_app(get_wsgi_application())
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
-
-
-class Command(BaseCommand):
-    help = "Run the dealer's seven acceptance criteria against the PowerOffice Go simulator."
-
-    def handle(self, *args, **options):
-        import logging
-
+    def run(self):
         from accounting.models import Organization
-
-        if options.get("verbosity", 1) < 2:
-            logging.disable(logging.CRITICAL)  # the criteria, not the request log
-        if not settings.SANDBOX_ENABLED:
-            raise CommandError("The sandbox is off: set SANDBOX_ENABLED=true (make demo uses "
-                               "the development .env, where DEBUG turns it on).")
         from sandbox.poweroffice_go import seed
 
         seed.seed()
         self.org = Organization.objects.filter(slug="nordbil").first()
         if self.org is None:
-            raise CommandError("No demo dealer: run `python manage.py load_demo` first.")
+            raise AcceptanceFailed("No demo dealer: run `python manage.py load_demo` first.")
         server, url = serve()
         base = f"{url}/sandbox/poweroffice_go"
         settings.POWEROFFICE_GO_BASE_URL = base
@@ -74,7 +56,7 @@ class Command(BaseCommand):
             response = self.browser.post("/settings/accounting/client-key/",
                                          {"client_key": self.company.client_key})
             if self.company.name not in response.text:
-                raise CommandError("Could not connect the demo dealer to PowerOffice Go.")
+                raise AcceptanceFailed("Could not connect the demo dealer to PowerOffice Go.")
             self.connection = Connection.objects.get(organization=self.org,
                                                      provider="poweroffice_go")
             for number, title, check in self.criteria():
@@ -83,7 +65,7 @@ class Command(BaseCommand):
                     ok, detail = check()
                 except Exception as exc:  # a criterion that crashes has failed
                     ok, detail = False, f"{type(exc).__name__}: {exc}"
-                    if options.get("verbosity", 1) > 1:
+                    if self.verbosity > 1:
                         traceback.print_exc()
                 results.append(ok)
                 mark = self.style.SUCCESS("PASS") if ok else self.style.ERROR("FAIL")
@@ -93,8 +75,7 @@ class Command(BaseCommand):
             server.shutdown()
         passed = sum(results)
         self.stdout.write(f"\n{passed} of {len(results)} acceptance criteria pass.")
-        if passed != len(results):
-            raise SystemExit(1)
+        return passed == len(results)
 
     # -- helpers ------------------------------------------------------------------------------
     def criteria(self):

@@ -1,0 +1,65 @@
+"""Connection life cycle steps every provider shares: disconnecting.
+
+A provider only says how to revoke (`Provider.revoke_credentials`); the order of the steps is
+the same for all of them and lives here, so every page and API that disconnects revokes.
+"""
+
+import logging
+
+from django.db import transaction
+from django.utils.translation import gettext_noop
+
+from integrations.errors import ProviderError
+from integrations.synclog import log_event
+
+logger = logging.getLogger("integrations.connections")
+
+REVOKED, NOT_REVOKED, NOTHING = "revoked", "not_revoked", "nothing_to_revoke"
+DISCONNECTED_REASON = gettext_noop("Disconnected by an administrator.")
+NOT_TOLD_REASON = gettext_noop(
+    "The provider could not be told; remove the integration in the provider's own settings "
+    "as well.")
+
+
+def disconnect_connection_rollback_unsafe(provider, *, user=None) -> str:
+    """Revoke at the provider where it can, then forget the credentials here. Returns REVOKED,
+    NOT_REVOKED or NOTHING (no credentials were stored).
+
+    The connection is first marked disconnected under its row lock, so no worker refreshes (and
+    rotates) a token after we read the stored one; the revocation itself runs outside any
+    transaction (it is HTTP, and on SQLite a transaction holds the whole database's write
+    lock); the credentials are cleared whatever the provider answered."""
+    from integrations.models import Connection
+
+    connection = provider.connection
+    with transaction.atomic():
+        fresh = Connection.objects.select_for_update().get(pk=connection.pk)
+        stored = fresh.credentials
+        fresh.status = Connection.Status.DISCONNECTED
+        fresh.status_reason = DISCONNECTED_REASON
+        fresh.save(update_fields=["status", "status_reason", "updated_at"])
+    outcome, detail = NOTHING, ""
+    if stored:
+        try:
+            confirmed = provider.revoke_credentials(stored)
+        except ProviderError as exc:
+            outcome, detail = NOT_REVOKED, exc.message
+        else:
+            outcome = NOT_REVOKED if confirmed is False else REVOKED
+    with transaction.atomic():
+        fresh = Connection.objects.select_for_update().get(pk=connection.pk)
+        fresh.clear_credentials()
+        if outcome == NOT_REVOKED:
+            fresh.status_reason = f"{DISCONNECTED_REASON} {NOT_TOLD_REASON}"
+        fresh.save()
+    for name in ("encrypted_credentials", "token_expires_at", "credentials_version", "status",
+                 "status_reason"):
+        setattr(connection, name, getattr(fresh, name))
+    log_event(organization_id=connection.organization_id, provider=connection.provider,
+              entity="connection", action="disconnect",
+              status="ok" if outcome != NOT_REVOKED else "failed",
+              connection=connection, local_id=connection.pk,
+              message=f"At the provider: {outcome}" + (f" ({detail})" if detail else ""),
+              details={"user_id": getattr(user, "pk", None), "revoked": outcome})
+    logger.info("connection %s disconnected (%s)", connection.pk, outcome)
+    return outcome
