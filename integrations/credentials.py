@@ -1,16 +1,22 @@
-"""Access tokens: fetched ahead of expiry, refreshed single-flight.
+"""Access tokens: fetched ahead of expiry, refreshed single-flight, never inside a transaction.
 
 Many workers may find the same token expired at once, and some providers' refresh tokens work
-exactly once (Fortnox). So refresh happens under a lock per connection: re-check under the lock
-(someone may have refreshed while we waited), refresh, and save the rotated refresh token before
-the lock is released, so nothing else can use the old one.
+exactly once. So a refresh happens under a lock per connection:
 
-On PostgreSQL the lock is the connection's row (`SELECT ... FOR UPDATE`), held by the
-transaction that saves the new tokens. SQLite has no row locks, and a transaction there holds
-the whole database's write lock: held across the provider's HTTP call, it would stall every
-other writer, the sandbox's token endpoint included when it shares the file (`make run`). SQLite
-means one machine, so there the lock is an advisory file lock (`fcntl.flock`) per connection,
-and the new tokens are saved in their own short transaction while it is held.
+1. take the lock (no database transaction is open, then or later);
+2. re-read the connection's row: someone may have refreshed, or been refused, while we waited;
+3. refresh at the provider (HTTP, with no transaction open: a slow provider holds no row or
+   database lock, and nothing the provider did can be rolled back here);
+4. save the rotated tokens in their own short transaction, committed before the lock is
+   released, so nobody can use the old refresh token after it has been spent; a refused refresh
+   marks the connection `needs_reauth` in its own write, which nothing can roll back;
+5. release the lock.
+
+The lock is a session-level advisory lock on PostgreSQL (`pg_advisory_lock`, keyed by the
+connection's id, taken and released in autocommit: it belongs to the database session, not to a
+transaction) and an advisory file lock (`fcntl.flock`) per connection on SQLite, which means one
+machine. Calling a refresh inside a transaction is refused (`..._rollback_unsafe`): the save in
+step 4 would not be committed when the lock is released.
 """
 
 import fcntl
@@ -20,16 +26,21 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from integrations.errors import AuthError
 
 logger = logging.getLogger("integrations.credentials")
 
+# Namespaces our advisory locks, so they cannot collide with another use of advisory locks on
+# the same database.
+_ADVISORY_LOCK_KEY = "SELECT hashtextextended('integrations.credentials.refresh:' || %s, 0)"
 
-def access_token(connection, *, force=False, seen_version=None):
-    """Return (access token, credentials version) for the connection, refreshing when needed.
+
+def access_token_rollback_unsafe(connection, *, force=False, seen_version=None):
+    """Return (access token, credentials version) for the connection, refreshing when needed
+    (HTTP to the provider: never inside a database transaction).
 
     `force` refreshes even if the stored token looks valid (the provider said 401), unless the
     credentials changed since `seen_version` (then someone else already refreshed)."""
@@ -42,8 +53,11 @@ def access_token(connection, *, force=False, seen_version=None):
     if not force and not connection.token_expires_within(margin):
         return connection.credentials.get("access_token", ""), connection.credentials_version
 
-    refused = None
-    with single_flight(connection) as fresh:
+    from integrations.http import refuse_inside_transaction
+
+    refuse_inside_transaction(f"refreshing the access token of connection {connection.pk}")
+    with single_flight(connection):
+        fresh = Connection.objects.get(pk=connection.pk)
         _copy_into(connection, fresh)
         if fresh.status != Connection.Status.CONNECTED:
             raise AuthError(f"The connection to {fresh.provider_name} needs to be connected again.")
@@ -54,42 +68,50 @@ def access_token(connection, *, force=False, seen_version=None):
         provider = _provider_for(fresh)
         try:
             new_credentials, expires_at = provider.refresh_credentials(fresh.credentials)
-        except AuthError as exc:
-            refused = exc
-        else:
-            fresh.set_credentials(new_credentials, expires_at=expires_at)
-            with transaction.atomic():
-                fresh.save(update_fields=["encrypted_credentials", "token_expires_at",
-                                          "credentials_version", "updated_at"])
+        except AuthError as refused:
+            # Marked while the lock is held, so a waiting worker re-reads the mark instead of
+            # spending the refresh token again; its own write, so nothing rolls it back.
+            mark_needs_reauth(fresh, reason=str(refused))
             _copy_into(connection, fresh)
-            logger.info("credentials refreshed for connection %s (%s)", fresh.pk,
-                        fresh.provider)
-            return fresh.credentials.get("access_token", ""), fresh.credentials_version
-    # Marked after the lock's transaction ended, so the mark is not rolled back with it.
-    mark_needs_reauth(fresh, reason=str(refused))
-    _copy_into(connection, fresh)
-    logger.warning("credentials refresh refused for connection %s (%s)", fresh.pk, fresh.provider)
-    raise refused
+            logger.warning("credentials refresh refused for connection %s (%s)", fresh.pk,
+                           fresh.provider)
+            raise
+        fresh.set_credentials(new_credentials, expires_at=expires_at)
+        with transaction.atomic():
+            fresh.save(update_fields=["encrypted_credentials", "token_expires_at",
+                                      "credentials_version", "updated_at"])
+        _copy_into(connection, fresh)
+        logger.info("credentials refreshed for connection %s (%s)", fresh.pk, fresh.provider)
+        return fresh.credentials.get("access_token", ""), fresh.credentials_version
 
 
 @contextmanager
 def single_flight(connection):
-    """Hold the per-connection refresh lock; yields the connection's row read under it."""
+    """Hold the per-connection refresh lock, with no database transaction open for it."""
     from django.db import connection as db
-
-    from integrations.models import Connection
 
     if db.vendor == "sqlite":
         name = f"hub-refresh-{Path(str(db.settings_dict['NAME'])).name}-{connection.pk}.lock"
         with open(Path(tempfile.gettempdir()) / name, "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
-                yield Connection.objects.get(pk=connection.pk)
+                yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
         return
-    with transaction.atomic():
-        yield Connection.objects.select_for_update().get(pk=connection.pk)
+    with db.cursor() as cur:
+        cur.execute(_ADVISORY_LOCK_KEY, [str(connection.pk)])
+        key = cur.fetchone()[0]
+        cur.execute("SELECT pg_advisory_lock(%s)", [key])
+    try:
+        yield
+    finally:
+        try:
+            with db.cursor() as cur:
+                cur.execute("SELECT pg_advisory_unlock(%s)", [key])
+        except DatabaseError:
+            # The database session is gone or unusable: a lost session released its locks.
+            logger.warning("could not release the refresh lock of connection %s", connection.pk)
 
 
 def mark_needs_reauth(connection, *, reason=""):
@@ -112,7 +134,7 @@ def refresh_expiring(margin_seconds=None):
     for conn in Connection.objects.filter(status=Connection.Status.CONNECTED,
                                           token_expires_at__lte=soon):
         try:
-            access_token(conn, force=True, seen_version=None)
+            access_token_rollback_unsafe(conn, force=True, seen_version=None)
             refreshed += 1
         except AuthError:
             continue

@@ -3,14 +3,19 @@ error classification and logging. A provider's `client.py` only fills the hooks
 (`base_url`, `auth_headers`, `parse_error`), as django-anymail's backends do.
 """
 
+import http.client
 import logging
+import socket
 import time
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
+from django.db import connections
 from django.utils import timezone
 from requests.adapters import HTTPAdapter
+from urllib3 import exceptions as urllib3_errors
 from urllib3.util.retry import Retry
 
 from integrations import credentials, ratelimit
@@ -26,6 +31,25 @@ logger = logging.getLogger("integrations.http")
 
 # Methods that change nothing when repeated; a timeout on one of them is merely retryable.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def in_transaction():
+    """Whether a database transaction is open on any connection of this thread. A test case's
+    own wrapping atomic blocks (Django marks them `_from_testcase`) do not count: they stand in
+    for autocommit."""
+    for db in connections.all(initialized_only=True):
+        if any(not getattr(block, "_from_testcase", False) for block in db.atomic_blocks):
+            return True
+    return False
+
+
+def refuse_inside_transaction(what):
+    """Raise when called inside a database transaction: a slow provider would hold the
+    transaction's locks (on SQLite the whole database's write lock) for the whole call, and a
+    rollback cannot take back what the provider stored."""
+    if in_transaction():
+        raise RuntimeError(f"HTTP inside a database transaction: {what}. Call it after the "
+                           f"transaction commits (transaction.on_commit) or before it opens.")
 
 
 def build_session():
@@ -85,17 +109,23 @@ class ProviderClient:
     def request(self, method, path, *, json=None, params=None, headers=None, data=None,
                 expected=(200, 201, 202, 204)):
         method = method.upper()
+        refuse_inside_transaction(f"{method} {path.split('?')[0]}")
         url = path if path.startswith("http") else f"{self.base_url.rstrip('/')}/{path.lstrip('/')}"
         policy = self.provider.rate_limit
+        limit_key = None
+        if policy is not None:
+            # The path, not the URL: the limiter counts what the provider counts (its endpoint).
+            limit_key = self.provider.rate_limit_key(
+                urlsplit(path).path if path.startswith("http") else path)
         refreshed = False
         while True:
             all_headers = {**self.default_headers(), **(headers or {})}
             seen_version = None
             if self.uses_access_token:
-                token, seen_version = credentials.access_token(self.connection)
+                token, seen_version = credentials.access_token_rollback_unsafe(self.connection)
                 all_headers.update(self.auth_headers(token))
             if policy is not None:
-                ratelimit.acquire(self.provider.rate_limit_key(), policy,
+                ratelimit.acquire(limit_key, policy,
                                   max_wait=settings.SYNC_RATE_LIMIT_MAX_WAIT_SECONDS)
             started = time.monotonic()
             try:
@@ -103,37 +133,38 @@ class ProviderClient:
                     method, url, json=json, params=params, data=data, headers=all_headers,
                     timeout=settings.SYNC_HTTP_TIMEOUT_SECONDS,
                 )
-            except requests.ConnectionError as exc:
-                self._log(method, path, None, started)
-                if _never_sent(exc) or method in SAFE_METHODS:
-                    raise RetryableError(f"Could not reach {self.provider.name}: "
-                                         f"{type(exc).__name__}") from None
-                raise AmbiguousError(f"The connection to {self.provider.name} broke after the "
-                                     f"request was sent; it may have been stored.") from None
-            except requests.Timeout:
-                self._log(method, path, None, started)
-                if method in SAFE_METHODS:
-                    raise RetryableError(f"{self.provider.name} did not answer in time") from None
-                raise AmbiguousError(f"{self.provider.name} did not answer in time; the request "
-                                     f"may have been stored.") from None
             except requests.RequestException as exc:
-                # e.g. a body cut off mid-way (ChunkedEncodingError): the provider got the request.
                 self._log(method, path, None, started)
-                if method in SAFE_METHODS:
-                    raise RetryableError(f"The answer from {self.provider.name} was cut off: "
-                                         f"{type(exc).__name__}") from None
-                raise AmbiguousError(f"The answer from {self.provider.name} was cut off after the "
-                                     f"request was sent; it may have been stored.") from None
+                raise self._transport_error(method, exc) from None
             self._log(method, path, response.status_code, started)
             if self.uses_access_token and self.is_auth_failure(response) and not refreshed:
                 # The token may have been revoked early: refresh once, unless someone else
                 # already did since we read it.
-                credentials.access_token(self.connection, force=True, seen_version=seen_version)
+                credentials.access_token_rollback_unsafe(self.connection, force=True,
+                                                         seen_version=seen_version)
                 refreshed = True
                 continue
             if response.status_code in expected:
                 return response
             raise self.classify(response)
+
+    def _transport_error(self, method, exc):
+        """No answer: retryable when the request certainly never reached the provider or
+        repeating it changes nothing; otherwise it may have been stored (ambiguous)."""
+        name = self.provider.name
+        if _never_sent(exc):
+            return RetryableError(f"Could not reach {name}: {type(exc).__name__}")
+        timed_out = isinstance(exc, requests.Timeout) or any(
+            isinstance(e, urllib3_errors.ReadTimeoutError) for e in _exception_chain(exc))
+        if method in SAFE_METHODS:
+            if timed_out:
+                return RetryableError(f"{name} did not answer in time")
+            return RetryableError(f"The connection to {name} broke: {type(exc).__name__}")
+        if timed_out:
+            return AmbiguousError(f"{name} did not answer in time; the request may have been "
+                                  f"stored.")
+        return AmbiguousError(f"The connection to {name} broke after the request was sent; it "
+                              f"may have been stored.")
 
     def classify(self, response):
         status = response.status_code
@@ -161,11 +192,56 @@ class ProviderClient:
                     (time.monotonic() - started) * 1000)
 
 
+# Failures that can only happen before the request left: connecting timed out, was refused or
+# unreachable (urllib3's NewConnectionError and NameResolutionError are ConnectTimeoutErrors),
+# or the name did not resolve.
+_NEVER_SENT = (
+    requests.ConnectTimeout,
+    urllib3_errors.ConnectTimeoutError,
+    ConnectionRefusedError,
+    socket.gaierror,
+)
+# Failures after the request may have left: no answer in time, the connection dropped or reset
+# while we waited, a body cut off mid-way.
+_MAYBE_SENT = (
+    requests.ReadTimeout,
+    requests.exceptions.ChunkedEncodingError,
+    urllib3_errors.ReadTimeoutError,
+    urllib3_errors.ProtocolError,
+    http.client.HTTPException,  # RemoteDisconnected, IncompleteRead, BadStatusLine
+    ConnectionResetError,
+    BrokenPipeError,
+)
+
+
+def _exception_chain(exc):
+    """`exc` and what it wraps, outermost first: requests wraps urllib3's error in its args,
+    MaxRetryError names the last failure in `reason`, and `raise ... from` links the rest."""
+    seen, queue = set(), [exc]
+    while queue:
+        current = queue.pop(0)
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        queue.extend(a for a in getattr(current, "args", ()) if isinstance(a, BaseException))
+        reason = getattr(current, "reason", None)
+        if isinstance(reason, BaseException):
+            queue.append(reason)
+        queue.extend((current.__cause__, current.__context__))
+
+
 def _never_sent(exc):
-    """Connection refused or name resolution failed: the provider never saw the request."""
-    text = repr(exc)
-    return any(s in text for s in ("NewConnectionError", "ConnectTimeout", "NameResolution",
-                                   "Connection refused"))
+    """Whether the provider certainly never saw the request, decided by the exception types in
+    its chain: the outermost one that tells the phase wins (a refused connection's OS error
+    sits under urllib3's NewConnectionError; a reset while waiting sits under ProtocolError).
+    When no type tells, assume it was sent."""
+    for current in _exception_chain(exc):
+        if isinstance(current, _MAYBE_SENT):
+            return False
+        if isinstance(current, _NEVER_SENT):
+            return True
+    return False
 
 
 def _raw_body(response):

@@ -8,7 +8,7 @@ role. Another organization's connection or record answers 404. Errors:
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponseNotFound
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -69,10 +69,14 @@ def oauth_callback(request, provider):
     """Where the provider sends the browser back: finish, then show the Integrations page.
     An unknown provider, or one that does not connect through this address, is a 404 page
     that says where to connect it instead."""
-    cls = services.provider_class(provider)
+    try:
+        cls = services.provider_class(provider)
+    except Http404 as exc:
+        return HttpResponseNotFound(str(exc), content_type="text/plain; charset=utf-8")
     if not cls.can_connect_here():
-        raise Http404(_("%(name)s does not connect through this address; connect it from its "
-                        "own settings page.") % {"name": cls.name})
+        return HttpResponseNotFound(
+            _("%(name)s does not connect through this address; connect it from its own "
+              "settings page.") % {"name": cls.name}, content_type="text/plain; charset=utf-8")
     error = request.GET.get("error")
     if error:
         description = request.GET.get("error_description") or error

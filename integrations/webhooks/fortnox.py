@@ -17,7 +17,6 @@ from integrations.credentials import mark_needs_reauth
 from integrations.models import Connection
 from integrations.providers import registry
 from integrations.synclog import log_event
-from integrations.views.flows import SYNC, provider_part
 
 PROVIDER = "fortnox"
 # Topic (or the first word of an event type) -> our record type.
@@ -74,7 +73,7 @@ def handle(event, connection):
     provider = registry.for_connection(connection)
     if not provider.capabilities.imports(record_type):
         return _note(connection, record_type, f"{provider.name} does not import {record_type}.")
-    provider_part(connection.provider, SYNC).import_record(connection, record_type, entity_id)
+    provider.import_record(record_type, entity_id)
     return None
 
 

@@ -210,6 +210,19 @@ def test_another_organizations_connection_is_a_404_everywhere(api, norwegian_org
     assert theirs.status == Connection.Status.CONNECTED
 
 
+def test_an_id_outside_the_organization_is_a_404_for_staff_too(staff_api, norwegian_org,
+                                                                hubbooks):
+    """Found before the role is checked: a member learns nothing from someone else's id, and
+    an id that does not exist is "not found", never "forbidden"."""
+    theirs = make_connection(norwegian_org)
+    for pk in (theirs.pk, theirs.pk + 1000):
+        for name in ("export", "sync", "disconnect", "status"):
+            method = staff_api.get if name == "status" else staff_api.post
+            response = method(url(name, pk), {"type": "customer", "ids": [1]},
+                              content_type="application/json")
+            assert response.status_code == 404, (name, pk)
+
+
 def test_staff_may_read_the_status_but_not_change_anything(staff_api, conn, customer):
     assert staff_api.get(url("status", conn.pk)).status_code == 200
     for name in ("export", "sync", "disconnect"):
@@ -296,8 +309,18 @@ def test_status_counts_per_record_type(api, conn, swedish_org):
 
 # -- disconnect ---------------------------------------------------------------------------------
 
-def test_disconnect(api, conn):
+def test_disconnect_revokes_at_the_provider_then_clears(api, conn):
     response = api.post(url("disconnect", conn.pk))
     assert response.status_code == 200 and response.json()["status"] == "disconnected"
+    assert Calls.revoked == [(conn.pk, "r")]
     conn.refresh_from_db()
     assert conn.status == Connection.Status.DISCONNECTED and conn.credentials == {}
+
+
+def test_the_callback_of_a_provider_that_connects_elsewhere_is_a_404_not_a_500(api, hubbooks,
+                                                                              monkeypatch):
+    monkeypatch.setattr(hubbooks, "connect_flow", "")  # e.g. a key pasted on its own page
+    response = api.get(url("oauth_callback", "hubbooks"), {"code": "x", "state": "y"})
+    assert response.status_code == 404
+    assert "does not connect through this address" in response.content.decode()
+    assert api.get(url("oauth_callback", "nosuch"), {"code": "x"}).status_code == 404

@@ -16,7 +16,13 @@ from integrations import oauthstate
 from integrations.errors import AuthError, RetryableError, ValidationProblem
 from integrations.models import Connection
 from integrations.providers import registry
-from integrations.providers.base import Capabilities, Operation, OperationResult, Provider
+from integrations.providers.base import (
+    OAUTH_CODE,
+    Capabilities,
+    Operation,
+    OperationResult,
+    Provider,
+)
 
 KEY = "hubbooks"
 EXPORTS = ("customer", "invoice", "quote", "time_entry", "employee", "payslip", "project")
@@ -25,39 +31,8 @@ EXPORTS = ("customer", "invoice", "quote", "time_entry", "employee", "payslip", 
 class Calls:
     imports = []
     records = []
+    revoked = []
     fail_import_with = None
-
-
-class FakeAuth:
-    @staticmethod
-    def authorization_url(*, organization, user, service_account=False):
-        state = oauthstate.issue(provider=KEY, organization=organization, user=user,
-                                 data={"service_account": service_account})
-        extra = "&account_type=service" if service_account else ""
-        return f"https://hubbooks.test/oauth/auth?state={state}{extra}"
-
-    @staticmethod
-    def complete_authorization(*, code, state, user):
-        row = oauthstate.consume(state, provider=KEY, user=user)
-        if code != "good-code":
-            raise AuthError("HubBooks refused the authorization code (invalid_grant).")
-        connection, _ = Connection.objects.get_or_create(organization=row.organization,
-                                                         provider=KEY)
-        connection.set_credentials({"access_token": "a", "refresh_token": "r"},
-                                   expires_at=timezone.now() + timedelta(hours=1))
-        connection.status = Connection.Status.CONNECTED
-        connection.status_reason = ""
-        connection.remote_company_name = "Frost Bygg AB (HubBooks)"
-        connection.remote_tenant_id = "T-1"
-        connection.connected_at = timezone.now()
-        connection.save()
-        return connection
-
-    @staticmethod
-    def disconnect(connection):
-        connection.clear_credentials()
-        connection.status = Connection.Status.DISCONNECTED
-        connection.save()
 
 
 class FakeSync:
@@ -81,6 +56,13 @@ def _failing_export(provider, job):
     raise RetryableError("HubBooks is down for maintenance", status_code=503)
 
 
+def _validate_invoice(provider, obj):
+    if str(getattr(obj, "number", "")).startswith("BAD"):
+        return [ValidationProblem(f"Invoice {obj.number} has no lines.",
+                                  fix_url=f"/invoices/{obj.pk}/")]
+    return []
+
+
 class HubBooks(Provider):
     key = KEY
     name = "HubBooks"
@@ -89,19 +71,49 @@ class HubBooks(Provider):
         inbound="poll+webhook", auth=("oauth2_code",))
     operations = {f"{t}.export": Operation(record_type=t, perform=_export) for t in EXPORTS}
     remote_url_template = "https://hubbooks.test/app/{remote_id}"
-    auth_module = FakeAuth
-    sync_module = FakeSync
+    connect_flow = OAUTH_CODE
+    validators = {"invoice": _validate_invoice}
 
-    def validate_export(self, record_type, obj):
-        if str(getattr(obj, "number", "")).startswith("BAD"):
-            return [ValidationProblem(f"Invoice {obj.number} has no lines.",
-                                      fix_url=f"/invoices/{obj.pk}/")]
-        return []
+    @classmethod
+    def start_connect(cls, *, organization, user, options=None):
+        service_account = bool((options or {}).get("service_account"))
+        state = oauthstate.issue(provider=KEY, organization=organization, user=user,
+                                 data={"service_account": service_account})
+        extra = "&account_type=service" if service_account else ""
+        return f"https://hubbooks.test/oauth/auth?state={state}{extra}"
+
+    @classmethod
+    def finish_connect(cls, *, params, user):
+        row = oauthstate.consume(params.get("state", ""), provider=KEY, user=user)
+        if params.get("code") != "good-code":
+            raise AuthError("HubBooks refused the authorization code (invalid_grant).")
+        connection, _ = Connection.objects.get_or_create(organization=row.organization,
+                                                         provider=KEY)
+        connection.set_credentials({"access_token": "a", "refresh_token": "r"},
+                                   expires_at=timezone.now() + timedelta(hours=1))
+        connection.status = Connection.Status.CONNECTED
+        connection.status_reason = ""
+        connection.remote_company_name = "Frost Bygg AB (HubBooks)"
+        connection.remote_tenant_id = "T-1"
+        connection.connected_at = timezone.now()
+        connection.save()
+        return connection
+
+    def revoke_credentials(self, credentials):
+        Calls.revoked.append((self.connection.pk, credentials.get("refresh_token")))
+        return True
+
+    def poll(self, *, record_types=None, since=None):
+        return FakeSync.import_changes(self.connection, record_types=record_types or (),
+                                       since=since)
+
+    def import_record(self, record_type, remote_id):
+        return FakeSync.import_record(self.connection, record_type, remote_id)
 
 
 @pytest.fixture
 def hubbooks():
-    Calls.imports, Calls.records, Calls.fail_import_with = [], [], None
+    Calls.imports, Calls.records, Calls.revoked, Calls.fail_import_with = [], [], [], None
     registry.register(HubBooks)
     yield HubBooks
     registry.unregister(KEY)

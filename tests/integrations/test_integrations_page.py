@@ -10,6 +10,7 @@ from accounting.models import Customer, Employee, Invoice, Project, TimeEntry
 from integrations.models import Connection, Link, SyncJob, SyncLogEntry
 from integrations.webhooks.fortnox import REVOKED_REASON
 from tests.integrations.test_integrations_api_fake_provider import (
+    Calls,
     browser,
     make_connection,
     queued_tasks,
@@ -202,3 +203,11 @@ def test_a_record_page_export_button_queues_that_record_and_comes_back(swedish_a
     assert (job.local_id, job.operation) == (str(inv.pk), "invoice.export")
     html = swedish_admin.get(detail).content.decode()
     assert "I kö" in html  # the last job's status
+
+
+def test_disconnect_on_the_page_revokes_at_the_provider_like_the_api(swedish_admin, conn):
+    response = swedish_admin.post(f"/integrations/{conn.pk}/disconnect/", follow=True)
+    assert response.status_code == 200
+    assert Calls.revoked == [(conn.pk, "r")]
+    conn.refresh_from_db()
+    assert conn.status == Connection.Status.DISCONNECTED and conn.credentials == {}

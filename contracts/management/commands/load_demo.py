@@ -7,7 +7,8 @@ from contracts.demo_data import DEMO_PASSWORD, USERS
 class Command(BaseCommand):
     help = (
         "Load the demo: Nordbil AS (car dealer) and Frost Bygg AB (construction), the "
-        "accounting systems' demo mappings (from each provider's demo), their logins and records. Safe to run again: it only adds what is missing. "
+        "accounting systems' demo mappings (each provider's demo), their logins and "
+        "records. Safe to run again: it only adds what is missing. "
         f"Demo only: every demo login has the password {DEMO_PASSWORD!r}."
     )
 

@@ -265,33 +265,3 @@ def complete_authorization(*, code, state, user):
         connection.remote_tenant_id = tenant_id[:100]
         connection.save()
     return connection
-
-
-def disconnect(connection):
-    """Revoke the refresh token at Fortnox, forget the credentials here, mark the connection
-    disconnected. Links and the sync log stay, so connecting again picks up where it was.
-    Returns True when Fortnox confirmed the revocation.
-
-    The connection is marked disconnected first, under its row lock, so no worker can rotate
-    the refresh token after we read it; the revocation itself runs outside any transaction
-    (on SQLite a transaction holds the write lock, which the sandbox's token store needs)."""
-    from integrations.models import Connection
-
-    with transaction.atomic():
-        fresh = Connection.objects.select_for_update().get(pk=connection.pk)
-        stored = fresh.credentials
-        fresh.status = Connection.Status.DISCONNECTED
-        fresh.status_reason = "Disconnected by an administrator."
-        fresh.save(update_fields=["status", "status_reason", "updated_at"])
-    revoked = revoke(stored)
-    with transaction.atomic():
-        fresh = Connection.objects.select_for_update().get(pk=connection.pk)
-        fresh.clear_credentials()
-        if stored.get("refresh_token") and not revoked:
-            fresh.status_reason += (" Fortnox could not be told; remove the integration under "
-                                    "Integrationer in Fortnox as well.")
-        fresh.save()
-    for name in ("encrypted_credentials", "token_expires_at", "credentials_version", "status",
-                 "status_reason"):
-        setattr(connection, name, getattr(fresh, name))
-    return revoked

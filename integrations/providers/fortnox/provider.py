@@ -92,9 +92,9 @@ class Fortnox(Provider):
                                  settings.FORTNOX_IMPORT_MINUTES),
     }
 
-    def rate_limit_key(self):
+    def rate_limit_scope(self):
         tenant = self.connection.remote_tenant_id or f"connection-{self.connection.pk}"
-        return f"{KEY}:{settings.FORTNOX_CLIENT_ID or 'unset'}:{tenant}"
+        return (settings.FORTNOX_CLIENT_ID or "unset", tenant)
 
     def client(self, **kwargs):
         return FortnoxClient(self, **kwargs)
@@ -105,6 +105,12 @@ class Fortnox(Provider):
 
     def revoke_credentials(self, credentials):
         return auth.revoke(credentials)
+
+    # -- inbound webhooks (webhooks.py) -----------------------------------------------------
+    def import_record(self, record_type, remote_id):
+        from integrations.providers.fortnox import sync
+
+        return sync.import_record(self.connection, record_type, remote_id)
 
     # -- checks before sending --------------------------------------------------------------
     def validate_export(self, record_type, obj):

@@ -74,7 +74,7 @@ def disconnect(request):
     connection = services.get_connection(request.organization)
     if connection is None:
         raise NotFound("PowerOffice Go was never connected for your organization.")
-    remote = services.disconnect(connection, user=request.user)
+    remote = services.disconnect_rollback_unsafe(connection, user=request.user)
     return Response({"status": "disconnected", "integrationAtPowerOfficeGo": remote})
 
 

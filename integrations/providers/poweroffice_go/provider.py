@@ -420,8 +420,9 @@ class PowerOfficeGo(Provider):
             settings.POWEROFFICE_GO_POLL_MINUTES),
     }
 
-    def rate_limit_key(self):
-        return f"{KEY}:{settings.POWEROFFICE_GO_SUBSCRIPTION_KEY or 'unset'}"
+    def rate_limit_scope(self):
+        # Our subscription key's budget, shared by every customer company (the key is digested).
+        return (settings.POWEROFFICE_GO_SUBSCRIPTION_KEY or "unset",)
 
     def remote_url(self, remote_id):
         return order_url(remote_id) if remote_id else ""
@@ -436,12 +437,18 @@ class PowerOfficeGo(Provider):
         return {**credentials, "access_token": token}, expires_at
 
     def revoke_credentials(self, credentials):
-        """Remove our integration from the client in Go (DELETE /Offboarding/RemoveIntegration).
-        Best effort: local credentials are cleared whatever the answer."""
+        """Remove our integration from the client in Go (DELETE /Offboarding/RemoveIntegration)
+        with a token got from the stored client key: the connection is already marked
+        disconnected, so the shared token machinery would refuse to hand one out."""
+        client_key = credentials.get("client_key")
+        if not client_key:
+            return False
+        token, _expires = auth.fetch_token(client_key)
         client = PowerOfficeGoClient(self)
-        response = client.request("DELETE", "/Offboarding/RemoveIntegration",
-                                  expected=(200, 204))
-        return response.json() if response.content else {}
+        client.uses_access_token = False
+        client.request("DELETE", "/Offboarding/RemoveIntegration", expected=(200, 204),
+                       headers=client.auth_headers(token))
+        return True
 
     # -- seed interface ---------------------------------------------------------------------
     def test_connection(self):

@@ -337,28 +337,12 @@ def last_test(connection):
     return cache.get(f"pogo-test:{connection.pk}") if connection else None
 
 
-def disconnect(connection, *, user):
-    """Remove the integration at Go (best effort), clear the local credentials and mark the
-    connection disconnected. Links and the sync log stay."""
-    remote = "skipped"
-    if connection.credentials.get("client_key"):
-        try:
-            PowerOfficeGo(connection).revoke_credentials(connection.credentials)
-            remote = "removed"
-        except ProviderError as exc:
-            remote = f"failed: {exc}"
-    with transaction.atomic():
-        locked = Connection.objects.select_for_update().get(pk=connection.pk)
-        locked.clear_credentials()
-        locked.status = Connection.Status.DISCONNECTED
-        locked.status_reason = ""
-        locked.save()
+def disconnect_rollback_unsafe(connection, *, user):
+    """Remove the integration at Go (the contract's disconnect: revoke, then clear here).
+    Links and the sync log stay. Returns what happened at Go."""
+    outcome = PowerOfficeGo(connection).disconnect(user=user)
     cache.delete(f"pogo-test:{connection.pk}")
-    log_event(organization_id=connection.organization_id, provider=KEY, entity="connection",
-              action="disconnect", status="ok", connection=connection, local_id=connection.pk,
-              message=f"Integration at PowerOffice Go: {remote}",
-              details={"user_id": getattr(user, "pk", None)})
-    return remote
+    return outcome
 
 
 def validate_setup(organization):

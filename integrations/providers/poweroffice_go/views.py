@@ -88,7 +88,7 @@ def connect_with_key(request):
 def disconnect(request):
     connection = services.get_connection(request.organization)
     if connection is not None:
-        services.disconnect(connection, user=request.user)
+        services.disconnect_rollback_unsafe(connection, user=request.user)
         messages.success(request, _("Disconnected from PowerOffice Go. Links and the sync log "
                                     "are kept."))
     return redirect("pogo:settings")

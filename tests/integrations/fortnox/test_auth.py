@@ -12,6 +12,7 @@ from integrations import credentials
 from integrations.errors import ActionBlocked, AuthError
 from integrations.models import Connection, Link
 from integrations.providers.fortnox import auth
+from integrations.providers.fortnox.provider import Fortnox
 
 pytestmark = pytest.mark.django_db
 
@@ -105,13 +106,13 @@ def test_refused_code_is_a_message_not_a_connection(frost, admin, fortnox):
 def test_refresh_rotates_the_single_use_refresh_token(connection, fortnox):
     Connection.objects.filter(pk=connection.pk).update(token_expires_at=timezone.now())
     connection.refresh_from_db()
-    token, version = credentials.access_token(connection)
+    token, version = credentials.access_token_rollback_unsafe(connection)
     assert token == "at-1"
     stored = Connection.objects.get(pk=connection.pk)
     assert stored.credentials["refresh_token"] == "rt-1" == fortnox.refresh_token
     assert fortnox.token_forms[0][0] == {"grant_type": "refresh_token", "refresh_token": "rt-0"}
     # Someone else's refresh already happened since we read the token: no second refresh.
-    credentials.access_token(stored, force=True, seen_version=version - 1)
+    credentials.access_token_rollback_unsafe(stored, force=True, seen_version=version - 1)
     assert fortnox.token_calls == 1
 
 
@@ -139,7 +140,7 @@ def test_an_unreachable_token_endpoint_is_not_a_revocation(connection):
     with responses.RequestsMock() as rsps:
         rsps.add("POST", "https://apps.fortnox.se/oauth-v1/token", status=503, body="down")
         with pytest.raises(Exception, match="trying again later"):
-            credentials.access_token(connection)
+            credentials.access_token_rollback_unsafe(connection)
     connection.refresh_from_db()
     assert connection.status == Connection.Status.CONNECTED
     assert connection.credentials["refresh_token"] == "rt-0"
@@ -152,7 +153,7 @@ def test_service_account_uses_client_credentials_with_the_tenant(frost, admin, f
                                 "tenant_id": "123456"}
     Connection.objects.filter(pk=conn.pk).update(token_expires_at=timezone.now())
     conn.refresh_from_db()
-    token, _ = credentials.access_token(conn)
+    token, _ = credentials.access_token_rollback_unsafe(conn)
     form, headers = fortnox.token_forms[-1]
     assert form == {"grant_type": "client_credentials"} and headers["TenantId"] == "123456"
     assert token == fortnox.access_token
@@ -174,7 +175,7 @@ def test_a_different_company_is_refused_while_links_exist(frost, admin, connecti
 def test_disconnect_revokes_and_keeps_links(frost, connection, fortnox):
     Link.objects.create(organization=frost, connection=connection, record_type="customer",
                         local_id="1", remote_id="H1")
-    assert auth.disconnect(connection) is True
+    assert Fortnox(connection).disconnect() == "revoked"
     assert fortnox.revoked == [{"token_type_hint": "refresh_token", "token": "rt-0"}]
     stored = Connection.objects.get(pk=connection.pk)
     assert stored.status == Connection.Status.DISCONNECTED
@@ -187,4 +188,4 @@ def test_refresh_failing_for_service_account_says_consent_withdrawn(connection, 
                                expires_at=timezone.now() - timedelta(seconds=1))
     connection.save()
     with pytest.raises(AuthError, match="consent was withdrawn"):
-        credentials.access_token(connection)
+        credentials.access_token_rollback_unsafe(connection)

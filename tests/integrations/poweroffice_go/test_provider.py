@@ -2,10 +2,11 @@
 
 import base64
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import responses
+import time_machine
 from django.utils import timezone
 
 from integrations.engine import enqueue_job, run_job
@@ -13,6 +14,8 @@ from integrations.models import Connection, Link, SyncCursor, SyncJob, SyncLogEn
 
 BASE = "https://goapi.test/Demo"
 API = f"{BASE}/v2"
+# Any instant: the code under test reads the clock, and the tests freeze it here.
+SOME_MOMENT = datetime(2031, 3, 4, 9, 30, tzinfo=UTC)
 
 pytestmark = pytest.mark.django_db
 
@@ -52,15 +55,15 @@ def test_token_uses_both_keys_and_reads_expires_in(rsps, connection):
 
     rsps.post(f"{BASE}/OAuth/Token", json={"access_token": "tok-2", "token_type": "bearer",
                                            "expires_in": 600})
-    before = timezone.now()
-    token, expires_at = auth.fetch_token("client-key")
+    with time_machine.travel(SOME_MOMENT, tick=False):
+        token, expires_at = auth.fetch_token("client-key")
     request = rsps.calls[0].request
     assert request.headers["Ocp-Apim-Subscription-Key"] == "sub-key"
     assert request.headers["Authorization"] == "Basic " + base64.b64encode(
         b"app-key:client-key").decode()
     assert request.body == "grant_type=client_credentials"
     assert token == "tok-2"
-    assert timedelta(seconds=590) < expires_at - before <= timedelta(seconds=601)
+    assert expires_at == SOME_MOMENT + timedelta(seconds=600)
 
 
 def test_refused_client_key_is_an_auth_error_that_says_what_to_do(rsps):
@@ -173,18 +176,37 @@ def test_poll_moves_the_badge_and_the_cursor(rsps, connection, contract):
 
     Link.objects.create(organization=contract.organization, connection=connection,
                         record_type="invoice", local_id=str(contract.pk), remote_id="inv-1")
-    rsps.get(f"{API}/OutgoingInvoices", json=[
-        {"Id": "inv-1", "InvoiceNo": 10005, "TotalAmount": 1000, "Balance": 250,
-         "DueDate": "2099-01-01", "BalanceLastChangedDateTimeOffset": "2026-11-22T10:00:00+00:00"},
-        {"Id": "not-ours", "InvoiceNo": 1, "TotalAmount": 5, "Balance": 0,
-         "BalanceLastChangedDateTimeOffset": "2026-11-22T11:00:00+00:00"}])
-    assert poller.poll_connection(connection) == {"changed": 2, "updated": 1}
-    contract.refresh_from_db()
-    assert contract.accounting_state == "partly_paid"
-    assert (contract.amount_paid, contract.amount_remaining) == (750, 250)
-    assert SyncCursor.objects.get(connection=connection).value == "2026-11-22T11:00:00+00:00"
-    synced = SyncLogEntry.objects.filter(action="payment.synced", local_id=str(contract.pk))
-    assert synced.count() == 1
+    with time_machine.travel(SOME_MOMENT, tick=False) as clock:
+        Connection.objects.filter(pk=connection.pk).update(connected_at=timezone.now())
+        connection.refresh_from_db()
+        clock.shift(timedelta(days=3))
+        paid_at = timezone.now() - timedelta(hours=2)
+        other_at = paid_at + timedelta(minutes=30)
+        rsps.get(f"{API}/OutgoingInvoices", json=[
+            {"Id": "inv-1", "InvoiceNo": 10005, "TotalAmount": 1000, "Balance": 250,
+             "DueDate": "2099-01-01", "BalanceLastChangedDateTimeOffset": paid_at.isoformat()},
+            {"Id": "not-ours", "InvoiceNo": 1, "TotalAmount": 5, "Balance": 0,
+             "BalanceLastChangedDateTimeOffset": other_at.isoformat()}])
+        assert poller.poll_connection(connection) == {"changed": 2, "updated": 1}
+        # The first poll reads from a little before the connection was made.
+        since = rsps.calls[0].request.params["balanceLastChangedDateTimeOffsetGreaterThan"]
+        assert datetime.fromisoformat(since) == connection.connected_at - timedelta(minutes=5)
+        contract.refresh_from_db()
+        assert contract.accounting_state == "partly_paid"
+        assert (contract.amount_paid, contract.amount_remaining) == (750, 250)
+        cursor = SyncCursor.objects.get(connection=connection).value
+        assert datetime.fromisoformat(cursor) == other_at
+        synced = SyncLogEntry.objects.filter(action="payment.synced", local_id=str(contract.pk))
+        assert synced.count() == 1
+
+        # The next poll asks only for what changed after the newest change seen.
+        clock.shift(timedelta(minutes=10))
+        rsps.replace(responses.GET, f"{API}/OutgoingInvoices", status=204)
+        assert poller.poll_connection(connection) == {"changed": 0, "updated": 0}
+        since = rsps.calls[1].request.params["balanceLastChangedDateTimeOffsetGreaterThan"]
+        assert datetime.fromisoformat(since) == other_at
+        assert datetime.fromisoformat(SyncCursor.objects.get(connection=connection).value) == \
+            other_at
 
 
 def test_an_unpaid_invoice_past_its_due_date_becomes_overdue_without_a_request(rsps, connection,

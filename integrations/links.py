@@ -1,0 +1,71 @@
+"""Links: one local record <-> one remote object, per connection and record type.
+
+A link is unique both ways (`link_unique_local`, `link_unique_remote`), which is what keeps one
+remote object per intent when an outcome was unknown. Every writer goes through `store_link`,
+so a lost race and a remote object claimed by another record end the same way everywhere.
+"""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from integrations.errors import PermanentError
+from integrations.models import Link
+
+
+class LinkConflict(IntegrityError, PermanentError):
+    """The remote object is already linked to another local record.
+
+    An IntegrityError, so a caller that rolls a whole outcome back on one (the engine) still
+    does; a PermanentError, so a provider operation that links in passing fails the job with
+    words a person can act on instead of a crash."""
+
+    def __init__(self, message):
+        PermanentError.__init__(self, message)
+
+
+def find_link(connection, record_type, local_id):
+    return Link.objects.filter(connection=connection, record_type=record_type,
+                               local_id=str(local_id)).first()
+
+
+def find_link_by_remote(connection, record_type, remote_id):
+    return Link.objects.filter(connection=connection, record_type=record_type,
+                               remote_id=str(remote_id)).first()
+
+
+def linked_remote_ids(connection, record_type) -> set:
+    """Remote ids already claimed by some local record (not to be adopted again)."""
+    return set(Link.objects.filter(connection=connection, record_type=record_type)
+               .values_list("remote_id", flat=True))
+
+
+def store_link(connection, record_type, local_id, remote_id, *, remote_number="", remote_url="",
+               data=None, remote_modified_at=None):
+    """Create or update the link of (record type, local id) to `remote_id` and return it.
+
+    `data` (the sync snapshot) and `remote_modified_at` are written only when given. Safe when
+    two workers store the same link at once (the loser updates the winner's row); raises
+    LinkConflict when the remote object is already linked to another local record."""
+    defaults = {"organization_id": connection.organization_id, "remote_id": str(remote_id),
+                "remote_number": str(remote_number or ""), "remote_url": remote_url or "",
+                "synced_at": timezone.now()}
+    if data is not None:
+        defaults["data"] = data
+    if remote_modified_at is not None:
+        defaults["remote_modified_at"] = remote_modified_at
+    try:
+        with transaction.atomic():
+            link, _created = Link.objects.update_or_create(
+                connection=connection, record_type=record_type, local_id=str(local_id),
+                defaults=defaults)
+    except IntegrityError as exc:
+        other = find_link_by_remote(connection, record_type, remote_id)
+        if other is None or other.local_id == str(local_id):
+            raise
+        raise LinkConflict(
+            _("The remote %(record_type)s %(remote_id)s is already linked to another local "
+              "record (%(local_id)s); unlink one of them in admin (Links).")
+            % {"record_type": record_type, "remote_id": remote_id, "local_id": other.local_id}
+        ) from exc
+    return link
