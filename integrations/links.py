@@ -24,6 +24,18 @@ class LinkConflict(IntegrityError, PermanentError):
         PermanentError.__init__(self, message)
 
 
+def local_record(model_or_queryset, organization, local_id, *, label):
+    """The local record a job or a link names, inside its organization. A PermanentError when
+    it was deleted since: nothing can be sent for it, however often it is retried."""
+    queryset = (model_or_queryset.objects.all() if isinstance(model_or_queryset, type)
+                else model_or_queryset)
+    record = queryset.for_org(organization).filter(pk=local_id).first()
+    if record is None:
+        raise PermanentError(_("The %(label)s %(local_id)s no longer exists here; nothing was "
+                               "sent.") % {"label": label, "local_id": local_id})
+    return record
+
+
 def find_link(connection, record_type, local_id):
     return Link.objects.filter(connection=connection, record_type=record_type,
                                local_id=str(local_id)).first()

@@ -329,7 +329,23 @@ class SyncCursor(TenantModel):
 
 
 class WebhookEvent(models.Model):
-    """The inbox: every inbound webhook is stored raw first, then verified and processed."""
+    """The inbox: every inbound webhook is stored raw first, then verified and processed.
+
+    `status` walks received -> refused | duplicate | queued -> running -> processed, or back to
+    retry (due at `next_attempt_at`), then dead after `SYNC_MAX_RETRIES` retries; a permanent
+    error makes it failed. While queued or running, `next_attempt_at` is the deadline after
+    which the sweeper takes the task (or its worker) for lost."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        REFUSED = "refused", _("Refused")
+        DUPLICATE = "duplicate", _("Duplicate")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Processing")
+        RETRY = "retry", _("Will retry")
+        PROCESSED = "processed", _("Processed")
+        FAILED = "failed", _("Failed")
+        DEAD = "dead", _("Dead letter")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     provider = models.CharField(max_length=40)
@@ -346,8 +362,12 @@ class WebhookEvent(models.Model):
     valid = models.BooleanField(null=True)
     processed = models.BooleanField(default=False)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # The last reason it was refused or failed.
     error = models.TextField(blank=True)
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RECEIVED)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
@@ -358,6 +378,7 @@ class WebhookEvent(models.Model):
                 name="webhook_event_unique",
             )
         ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhook_event_due")]
 
     def __str__(self):
         return f"{self.provider} {self.provider_event_id or self.id}"

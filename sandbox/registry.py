@@ -2,10 +2,7 @@
 one line here, and nothing is discovered by scanning packages.
 
 Each provider package (`sandbox/<provider>/`) exposes a `Simulator` (see
-sandbox/framework/simulator.py), e.g.:
-
-    from sandbox.fortnox.simulator import simulator as fortnox
-    SIMULATORS = [fortnox]
+sandbox/framework/simulator.py) as `simulator`.
 """
 
 from sandbox.fortnox.simulator import simulator as fortnox

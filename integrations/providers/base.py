@@ -10,6 +10,8 @@ The hooks, in the order a connection lives through them:
 
 Declarations (class attributes)
     key, name             registry key (also `Connection.provider`) and the name people see
+    aliases               other spellings its own code uses (URL prefixes, namespaces); shared
+                          code must not contain any of them (tests/test_provider_names.py)
     capabilities          record types and directions, how changes come back, how it connects
     rate_limit            the provider's budget (`RateLimitPolicy`, `per_endpoint` for limits
                           counted per endpoint); `rate_limit_scope()` says whose budget it is
@@ -139,6 +141,7 @@ class ProviderDemo:
 class Provider:
     key: ClassVar[str] = ""
     name: ClassVar[str] = ""
+    aliases: ClassVar[tuple] = ()
     capabilities: ClassVar[Capabilities] = Capabilities()
     rate_limit: ClassVar[RateLimitPolicy | None] = None
     operations: ClassVar[dict] = {}

@@ -1,6 +1,11 @@
-"""Inbound webhooks: one verifier and inbox for every endpoint.
+"""Inbound webhooks: one endpoint, inbox and queue for every provider.
 
-Signature scheme (what a sender must do; `signing.sign` does it):
+`POST /api/webhooks/<provider>` (`integrations.views.webhooks`) runs `inbox.receive`: store the
+raw request, verify it with the provider's hook, dedupe, queue. The provider fills three hooks
+(`integrations.providers.base.Provider`): `webhook_connections` (which connection an event
+names), `webhook_verify` (default: our scheme below) and `handle_webhook` (in the queue).
+
+Our signature scheme (what a relay must do; `sign` does it):
 
     X-Hub-Timestamp: <unix time in whole seconds, UTC>
     X-Hub-Event-Id:  <the sender's unique id of this event, at most 150 characters>
@@ -12,25 +17,35 @@ further than `WEBHOOK_TOLERANCE_SECONDS` from our clock, either way, is refused.
 
 Every request is stored in the inbox (`WebhookEvent`: raw body, headers without credentials);
 a verified event's id is unique per connection, so a repeated delivery answers 200 and is not
-processed again. Processing runs in the queue (`integrations.tasks.process_webhook_event`).
+processed again once processed. Processing runs in the queue and is retried with the engine's
+backoff until it succeeds or becomes a dead letter (`processing`); the sweeper re-queues what
+is due (`redispatch_due_events`); failed and dead events are replayed by hand (`replay_event`,
+`manage.py replay_webhooks`, the inbox's admin action).
 
 Public names:
-- `receive(request, *, provider, find_connection, handle)`: the endpoint's whole body.
+- `receive(request, provider_class) -> (status, body)`: the endpoint's whole sequence.
+- `WebhookInvalid`: what a verify hook raises (answered 400).
+- `verify_hub_signature(request, raw_body, connection) -> event id`: our scheme.
+- `process_event(event_id)`, `redispatch_due_events()`, `replay_event(event)`.
 - `new_secret(connection, *, label="", overlap=None) -> str`: make (or rotate to) a new secret;
   the plaintext is returned once. `retire_secret(secret, at=None)`, `active_secrets(connection)`.
 - `sign(secret, timestamp, event_id, raw_body) -> "sha256=..."`: for senders and tests.
 """
 
-from integrations.webhooks.inbox import process_event, receive
+from integrations.webhooks.inbox import receive
 from integrations.webhooks.keys import active_secrets, new_secret, retire_secret
+from integrations.webhooks.processing import process_event, redispatch_due_events, replay_event
 from integrations.webhooks.signing import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
+    WebhookInvalid,
     sign,
+    verify_hub_signature,
 )
 
 __all__ = [
-    "EVENT_ID_HEADER", "SIGNATURE_HEADER", "TIMESTAMP_HEADER", "active_secrets", "new_secret",
-    "process_event", "receive", "retire_secret", "sign",
+    "EVENT_ID_HEADER", "SIGNATURE_HEADER", "TIMESTAMP_HEADER", "WebhookInvalid",
+    "active_secrets", "new_secret", "process_event", "receive", "redispatch_due_events",
+    "replay_event", "retire_secret", "sign", "verify_hub_signature",
 ]

@@ -1,63 +1,70 @@
-"""Receiving one webhook request and processing its event in the queue.
+"""Receiving one webhook request: the fixed sequence of the endpoint, for every provider.
 
-`receive` is the fixed sequence every endpoint shares: read the raw body, find the connection
-the event is for, check the timestamp and the signature against the connection's active secrets,
-store the event in the inbox (valid or not), and for a valid, new event queue its processing in
-the same transaction as the insert, then answer 200 at once. A refused request answers 400 (the
-sender should not retry what will never verify); a duplicate answers 200 and is not queued.
+1. Store the raw request first (`WebhookEvent`, status `received`): the body as bytes, the
+   headers without credentials, NUL characters and lone surrogates written as escapes, so that
+   whatever arrives is kept (PostgreSQL refuses both in text).
+2. Parse the body (JSON in UTF-8; anything else, or JSON nested too deeply, is refused).
+3. Ask the provider which connection(s) the still unverified event names
+   (`webhook_connections`), and verify it for one of them (`webhook_verify`, by default our
+   HMAC scheme), which gives the sender's event id.
+4. Dedupe by (connection, event id) and queue processing in the same transaction, then answer
+   200 at once.
 
-Refused events are stored without their claimed event id: the inbox's unique id must only ever
-be taken by a verified event, or a forger could make us drop the real one as a duplicate. The
-stored id is prefixed with the connection's id for the same reason across organizations.
+A refused request answers 400 (the sender should not retry what will never verify). Refused
+events are stored without their claimed event id: the inbox's unique id must only ever be taken
+by a verified event, or a forger could make us drop the real one as a duplicate. The stored id
+is prefixed with the connection's id for the same reason across organizations.
+
+A verified event sent again answers 200: "duplicate" when it was processed, "queued_again"
+when it was not yet (it is queued again at once if it was waiting for a retry, failed or dead).
 """
 
+import ipaddress
 import json
 import logging
 import re
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
-from django.db.models import Q
-from django.http import JsonResponse
 from django.utils import timezone
-from django.utils.module_loading import import_string
-from django_q.tasks import async_task
 
-from integrations.errors import ProviderError
-from integrations.logging import redact
 from integrations.models import WebhookEvent
-from integrations.webhooks import keys, signing
+from integrations.webhooks import processing
+from integrations.webhooks.processing import storable_text
+from integrations.webhooks.signing import MAX_EVENT_ID, WebhookInvalid
 
 logger = logging.getLogger("integrations.webhooks")
 
-TASK = "integrations.tasks.process_webhook_event"
+S = WebhookEvent.Status
 MAX_BODY_BYTES = 1024 * 1024
+MAX_HEADERS = 60
 # Headers that authenticate someone are never stored; the signature is an HMAC, not a secret.
 _SECRET_HEADER = re.compile(r"(?i)authorization|cookie|token|secret|api[-_]?key|password|"
-                            r"subscription[-_]?key")
+                            r"subscription[-_]?key|authentication[-_]?value")
 
 
 class Outcome:
     ACCEPTED = "accepted"
     DUPLICATE = "duplicate"
+    QUEUED_AGAIN = "queued_again"
     REFUSED = "refused"
 
 
-def _stored_headers(request):
-    return {name: value[:500] for name, value in request.headers.items()
-            if not _SECRET_HEADER.search(name)}
+def _stored_headers(request) -> dict:
+    headers = {}
+    for name, value in list(request.headers.items())[:MAX_HEADERS]:
+        if not _SECRET_HEADER.search(name):
+            headers[storable_text(name, 100)] = storable_text(value, 500)
+    return headers
 
 
-def _handler_path(handle) -> str:
-    if isinstance(handle, str):
-        return handle
-    path = f"{handle.__module__}.{handle.__qualname__}"
-    if "<" in path:
-        raise ValueError("A webhook handler must be a module-level function (the queue imports "
-                         f"it by name), not {path}.")
-    return path
+def _source_ip(request):
+    value = request.META.get("REMOTE_ADDR") or ""
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
 
 
 def _candidates(found) -> list:
@@ -68,120 +75,97 @@ def _candidates(found) -> list:
     return [found]
 
 
-def _refuse(*, provider, request, raw, reason, connection=None, status=400):
-    WebhookEvent.objects.create(
-        provider=provider, raw_body=raw[:MAX_BODY_BYTES], headers=_stored_headers(request),
-        source_ip=request.META.get("REMOTE_ADDR") or None, valid=False, error=reason,
-        connection=connection,
-        organization_id=connection.organization_id if connection is not None else None,
+def _store_raw(provider_key, request, raw: bytes) -> WebhookEvent:
+    return WebhookEvent.objects.create(
+        provider=provider_key, raw_body=raw[:MAX_BODY_BYTES], headers=_stored_headers(request),
+        source_ip=_source_ip(request), status=S.RECEIVED,
     )
-    logger.warning("webhook %s refused: %s", provider, reason)
-    return JsonResponse({"status": Outcome.REFUSED, "error": reason}, status=status)
 
 
-def receive(request, *, provider: str, find_connection: Callable, handle) -> JsonResponse:
-    """Verify, store and queue one inbound webhook request; see the module docstring.
+def _refuse(event, reason, *, connection=None, status=400):
+    reason = storable_text(reason, 1000)
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        status=S.REFUSED, valid=False, error=reason, connection=connection,
+        organization_id=connection.organization_id if connection is not None else None)
+    logger.warning("webhook %s refused: %s", event.provider, reason)
+    return status, {"status": Outcome.REFUSED, "error": reason}
 
-    `find_connection(payload, request)` returns the connection the (still unverified) event
-    names, a list of candidates, or None. `handle(event, connection)` is a module-level function
-    the queue calls once per verified event (pass it or its dotted path)."""
+
+def _checked_event_id(value) -> str:
+    event_id = str(value or "").strip()
+    if not event_id or len(event_id) > MAX_EVENT_ID or not event_id.isprintable():
+        raise WebhookInvalid(f"The event id is missing, longer than {MAX_EVENT_ID} characters "
+                             "or not printable.")
+    return event_id
+
+
+def receive(request, provider_class) -> tuple[int, dict]:
+    """Store, verify, dedupe and queue one inbound request for `provider_class` (registered,
+    and it `receives_webhooks()`). Returns (HTTP status, JSON body)."""
     http_request = getattr(request, "_request", request)  # a DRF Request wraps Django's
-    handler = _handler_path(handle)
-    raw = http_request.body
+    try:
+        raw = http_request.body
+    except RequestDataTooBig:
+        event = _store_raw(provider_class.key, http_request, b"")
+        return _refuse(event, "The body is too large.", status=413)
+    event = _store_raw(provider_class.key, http_request, raw)
     if len(raw) > MAX_BODY_BYTES:
-        return JsonResponse({"status": Outcome.REFUSED, "error": "The body is too large."},
-                            status=413)
-    headers = http_request.headers
-    event_id = (headers.get(signing.EVENT_ID_HEADER) or "").strip()
+        return _refuse(event, "The body is too large.", status=413)
     try:
         payload = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        return _refuse(event, "The body is JSON nested too deeply.")
     except (UnicodeDecodeError, ValueError):
-        return _refuse(provider=provider, request=http_request, raw=raw,
-                       reason="The body is not JSON.")
-    if not event_id or len(event_id) > 150:
-        return _refuse(provider=provider, request=http_request, raw=raw,
-                       reason=f"{signing.EVENT_ID_HEADER} is missing (or longer than 150).")
-    candidates = _candidates(find_connection(payload, http_request))
-    if not candidates:
-        return _refuse(provider=provider, request=http_request, raw=raw,
-                       reason="The event names no connection we know (unknown tenant).")
+        return _refuse(event, "The body is not JSON (UTF-8).")
     try:
-        timestamp = signing.parse_timestamp(headers.get(signing.TIMESTAMP_HEADER))
-        signing.check_timestamp(timestamp, now=time.time(),
-                                tolerance=settings.WEBHOOK_TOLERANCE_SECONDS)
-    except signing.SignatureInvalid as exc:
-        return _refuse(provider=provider, request=http_request, raw=raw, reason=str(exc),
-                       connection=candidates[0] if len(candidates) == 1 else None)
-    connection, reason = None, ""
+        candidates = _candidates(provider_class.webhook_connections(payload, http_request))
+    except WebhookInvalid as exc:
+        return _refuse(event, str(exc))
+    if not candidates:
+        return _refuse(event, "The event names no connection we know (unknown tenant).")
+    connection, event_id, reason = None, "", ""
     for candidate in candidates:
-        secrets = keys.active_secrets(candidate)
-        if not secrets:
-            reason = ("The connection has no active webhook secret; make one in admin "
-                      "(Integrations -> Webhook secrets).")
-            continue
         try:
-            signing.matching_secret(headers.get(signing.SIGNATURE_HEADER, ""),
-                                    timestamp=timestamp, event_id=event_id, raw_body=raw,
-                                    secrets=secrets)
-        except signing.SignatureInvalid as exc:
+            event_id = _checked_event_id(
+                provider_class.webhook_verify(http_request, raw, candidate))
+        except WebhookInvalid as exc:
             reason = str(exc)
             continue
         connection = candidate
         break
     if connection is None:
-        return _refuse(provider=provider, request=http_request, raw=raw, reason=reason,
+        return _refuse(event, reason or "The request could not be verified.",
                        connection=candidates[0] if len(candidates) == 1 else None)
-    return _accept(http_request, provider=provider, connection=connection, raw=raw,
-                   event_id=event_id, handler=handler)
+    return _accept(event, connection=connection, event_id=event_id)
 
 
-def _accept(request, *, provider, connection, raw, event_id, handler):
+def _accept(event, *, connection, event_id):
+    unique_id = f"{connection.pk}:{event_id}"
+    verified = {"valid": True, "connection": connection,
+                "organization_id": connection.organization_id}
     try:
         with transaction.atomic():
-            event = WebhookEvent.objects.create(
-                provider=provider, organization_id=connection.organization_id,
-                connection=connection, provider_event_id=f"{connection.pk}:{event_id}",
-                raw_body=raw, headers=_stored_headers(request),
-                source_ip=request.META.get("REMOTE_ADDR") or None, valid=True,
-            )
-            async_task(TASK, str(event.pk), handler, task_name=f"webhook-{event.pk}",
-                       group=f"webhook-{provider}")
+            WebhookEvent.objects.filter(pk=event.pk).update(provider_event_id=unique_id,
+                                                            **verified)
+            processing.queue_new_event(event.pk, event.provider, now=timezone.now())
     except IntegrityError:
-        logger.info("webhook %s event %s for connection %s: duplicate, not processed again",
-                    provider, event_id, connection.pk)
-        return JsonResponse({"status": Outcome.DUPLICATE}, status=200)
-    logger.info("webhook %s event %s stored as %s", provider, event_id, event.pk)
-    return JsonResponse({"status": Outcome.ACCEPTED, "event": str(event.pk)}, status=200)
+        return _resent(event, unique_id=unique_id, verified=verified)
+    logger.info("webhook %s event %s stored as %s", event.provider, event_id, event.pk)
+    return 200, {"status": Outcome.ACCEPTED, "event": str(event.pk)}
 
 
-def process_event(event_id, handler_path) -> str:
-    """Run the handler for one stored, verified event, at most once to completion.
-
-    django-q2 may deliver the task twice. The worker that sets `processed_at` on an unprocessed
-    row (a conditional UPDATE) runs the handler; `processed_at` on a row not yet `processed`
-    means "taken", and a take older than the lease counts as abandoned (its worker died). A
-    failing handler keeps the error on the row and gives the event back."""
-    now = timezone.now()
-    lease = timezone.timedelta(seconds=settings.SYNC_LEASE_SECONDS)
-    claimed = WebhookEvent.objects.filter(
-        Q(processed_at__isnull=True) | Q(processed_at__lt=now - lease),
-        pk=event_id, valid=True, processed=False,
-    ).update(processed_at=now)
-    if not claimed:
-        return "skipped"
-    event = WebhookEvent.objects.select_related("connection", "organization").get(pk=event_id)
-    mine = WebhookEvent.objects.filter(pk=event.pk, processed=False, processed_at=now)
-    try:
-        if event.connection is None:
-            raise LookupError("The connection of this event was removed.")
-        # No transaction around the handler: it may call the provider, and a transaction would
-        # hold the database's write lock (SQLite) for the whole round trip.
-        import_string(handler_path)(event, event.connection)
-    except Exception as exc:  # the row keeps the reason; the task itself must not crash
-        message = exc.message if isinstance(exc, ProviderError) else (
-            f"{type(exc).__name__}: {exc}")
-        mine.update(processed_at=None, error=redact(message)[:2000])
-        logger.warning("webhook event %s failed: %s", event.pk, type(exc).__name__)
-        return "failed"
-    mine.update(processed=True, processed_at=timezone.now(), error="")
-    return "processed"
+def _resent(event, *, unique_id, verified):
+    """The same event again: this request's row stays as a record of the delivery."""
+    original = WebhookEvent.objects.filter(provider=event.provider,
+                                           provider_event_id=unique_id).first()
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        status=S.DUPLICATE, **verified,
+        error=f"Sent again: the event is {original.pk}." if original else "Sent again.")
+    if original is None or original.status == S.PROCESSED:
+        logger.info("webhook %s event %s: duplicate, not processed again", event.provider,
+                    unique_id)
+        return 200, {"status": Outcome.DUPLICATE}
+    requeued = processing.queue_resent(original)
+    logger.info("webhook %s event %s sent again before it was processed: %s", event.provider,
+                unique_id, "queued again" if requeued else f"already {original.status}")
+    return 200, {"status": Outcome.QUEUED_AGAIN, "event": str(original.pk)}

@@ -7,7 +7,7 @@ the same rule, so a client can still switch on it. Messages are Swedish, as Fort
 are; clients should switch on `code`.
 """
 
-from sandbox.framework.errors import ErrorResponse, fortnox_body_rejected, fortnox_error
+from sandbox.framework.errors import ErrorResponse, json_error
 
 # Published codes.
 SYSTEM_EXCEPTION = 1000003
@@ -41,7 +41,7 @@ INVALID_VALUE = 2000464
 
 
 def fail(status, code, message):
-    raise ErrorResponse(fortnox_error(status, code, message))
+    raise ErrorResponse(error(status, code, message))
 
 
 def bad_request(code, message):
@@ -72,7 +72,42 @@ def required(field):
 
 def body_rejected(problem):
     """An empty body gets 2001392 as Fortnox lists it; bad JSON 2002115, unknown fields
-    2001399 (the framework's Fortnox builder)."""
+    2001399 (`body_rejected_shape`)."""
     if problem.kind == problem.MALFORMED and "required" in problem.detail:
-        return fortnox_error(400, EMPTY_OR_WRONG_BODY, "Ingen eller felaktig typ av data.")
-    return fortnox_body_rejected(problem)
+        return error(400, EMPTY_OR_WRONG_BODY, "Ingen eller felaktig typ av data.")
+    return body_rejected_shape(problem)
+
+
+# -- the bodies ------------------------------------------------------------------------------
+
+def error(status, code, message):
+    """`{"ErrorInformation": {"error": 1, "message", "code"}}` with lowercase inner keys, as
+    the API sends them (the spec capitalises them). Messages are often Swedish; clients switch
+    on `code`."""
+    return json_error({"ErrorInformation": {"error": 1, "message": message, "code": code}},
+                      status)
+
+
+def unauthorized(request, reason):
+    """ASSUMED: 401 with the legacy login codes (2000311 credentials missing, 2000310 invalid
+    login); whether an expired token answers 401 or 403 is not documented."""
+    if reason == "missing":
+        return error(401, 2000311, "Kan inte logga in, access-token saknas.")
+    return error(401, 2000310, "Kan inte logga in, access-token eller "
+                               "client-secret är felaktigt eller har gått ut.")
+
+
+def rate_limited(request, retry_after):
+    """ASSUMED: the bare `{"message"}` shape client SDKs parse for gateway errors; the real 429
+    body and any Retry-After header are undocumented, so none is sent."""
+    return json_error({"message": "Too Many Requests"}, 429)
+
+
+def server_error(request, status):
+    return error(status, 1000003, "Ett internt systemfel uppstod.")
+
+
+def body_rejected_shape(problem):
+    if problem.kind == problem.MALFORMED:
+        return error(400, 2002115, "Felaktig JSON-syntax.")
+    return error(400, 2001399, f"Felaktigt fältnamn ({', '.join(problem.fields)})")

@@ -2,9 +2,9 @@
 bodies, its limit of 25 requests per 5-second sliding window per client id and company, the
 accountant page and the published demo data."""
 
+from sandbox.fortnox import errors
 from sandbox.fortnox.book import FortnoxBook
 from sandbox.fortnox.seed import seed_demo
-from sandbox.framework import errors
 from sandbox.framework.ratelimit import RateLimit, by_client_and_tenant
 from sandbox.framework.simulator import Simulator
 
@@ -13,8 +13,8 @@ RATE_LIMIT = RateLimit(limit=25, window_seconds=5, key=by_client_and_tenant,
 
 simulator = Simulator(
     "fortnox", "Fortnox", urls="sandbox.fortnox.urls",
-    unauthorized=errors.fortnox_unauthorized, server_error=errors.fortnox_server_error,
-    rate_limited=errors.fortnox_rate_limited, rate_limit=RATE_LIMIT,
+    unauthorized=errors.unauthorized, server_error=errors.server_error,
+    rate_limited=errors.rate_limited, rate_limit=RATE_LIMIT,
     accountant=FortnoxBook(), seed=seed_demo,
     description="REST API 3 (customers, articles, accounts, invoices, payments, offers, "
                 "projects, employees, salary and attendance transactions), OAuth 2 with "

@@ -7,13 +7,12 @@ found" (so `POST /v2/SalesOrders` is a 404, not a 405), and more than 10 request
 for one subscription key, whichever client company they are for, is a 429 with Retry-After.
 """
 
-from sandbox.framework import errors
 from sandbox.framework.errors import json_error
 from sandbox.framework.jsonbody import strict_json
 from sandbox.framework.ratelimit import RateLimit, by_header
 from sandbox.framework.simulator import Simulator
 from sandbox.models import SandboxClient
-from sandbox.poweroffice_go import fields, seed
+from sandbox.poweroffice_go import errors, fields, seed
 from sandbox.poweroffice_go.accountant import PowerOfficeBook
 from sandbox.poweroffice_go.store import SLUG, fail
 
@@ -36,7 +35,7 @@ def developer_app(request):
 
 def gateway_check(request):
     if not subscription_key(request):
-        return errors.poweroffice_missing_subscription_key(request)
+        return errors.missing_subscription_key(request)
     if developer_app(request) is None:
         return json_error(
             {"statusCode": 401,
@@ -54,18 +53,18 @@ def rate_limited(request, retry_after):
 
 
 def route_not_found(request, allowed=None):
-    return errors.poweroffice_route_not_found()
+    return errors.route_not_found()
 
 
 def body_rejected(problem, request=None):
     """ASP.NET's 400 for a body it cannot bind: the property it could not map, by JSON path."""
     instance = request.path if request is not None else None
     if problem.kind == problem.MALFORMED:
-        return errors.poweroffice_problem(400, "One or more validation errors occurred.",
+        return errors.problem(400, "One or more validation errors occurred.",
                                           problem.detail, instance=instance,
                                           extra={"errors": {"$": [problem.detail]}})
     names = ", ".join(f"'{path}'" for path in problem.fields)
-    return errors.poweroffice_problem(
+    return errors.problem(
         400, "One or more validation errors occurred.",
         f"The JSON property {names} could not be mapped to any member of the request type.",
         instance=instance,
@@ -91,8 +90,8 @@ def json_body(request, spec, *, optional=False):
 simulator = Simulator(
     SLUG, "PowerOffice Go",
     urls="sandbox.poweroffice_go.urls",
-    unauthorized=errors.poweroffice_unauthorized,
-    server_error=errors.poweroffice_server_error,
+    unauthorized=errors.unauthorized,
+    server_error=errors.server_error,
     rate_limited=rate_limited,
     rate_limit=RateLimit(limit=10, window_seconds=1, name="10 per second per subscription key",
                          key=by_header(SUBSCRIPTION_HEADER, query_param=SUBSCRIPTION_QUERY)),

@@ -17,9 +17,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.http import JsonResponse
 from django.utils import timezone
 
-from sandbox.framework import errors
 from sandbox.framework.errors import ErrorResponse
 from sandbox.models import SandboxRecord, SandboxSequence, SandboxTenant
+from sandbox.poweroffice_go import errors
 
 SLUG = "poweroffice_go"
 
@@ -50,7 +50,7 @@ def site_path(request):
 
 def problem(request, status, title, detail=None, *, field_errors=None):
     extra = {"errors": field_errors} if field_errors else None
-    return errors.poweroffice_problem(status, title, detail, instance=request.path, extra=extra)
+    return errors.problem(status, title, detail, instance=request.path, extra=extra)
 
 
 def fail(request, status, title, detail=None, *, field_errors=None):
@@ -302,7 +302,7 @@ def listing(request, rows):
     rows = _ordered(request, rows, query.get("orderby", ""))
     chosen = rows[(page - 1) * size: page * size]
     if not chosen:
-        return errors.poweroffice_empty_list()
+        return errors.empty_list()
     fields = text_list(query.get("fields", ""))
     if fields:
         chosen = [_pick(request, row, fields) for row in chosen]

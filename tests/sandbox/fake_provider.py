@@ -15,6 +15,7 @@ from django.db import transaction
 from django.http import JsonResponse
 from django.urls import path
 
+from sandbox.fortnox import errors as fortnox_errors
 from sandbox.framework import errors
 from sandbox.framework.accountant import AccountantBook, AccountantInvoice, PaymentRejected
 from sandbox.framework.jsonbody import strict_json
@@ -35,6 +36,7 @@ from sandbox.framework.ratelimit import (
 )
 from sandbox.framework.simulator import Simulator
 from sandbox.models import SandboxRecord, SandboxSequence
+from sandbox.poweroffice_go import errors as pogo_errors
 
 INVOICE = "invoice"
 INVOICE_FIELDS = {
@@ -134,21 +136,21 @@ def build(slug, name, *, unauthorized, server_error, rate_limited, body_rejected
 
 FAKE = build(
     "fake", "Fake Books",
-    unauthorized=errors.fortnox_unauthorized, server_error=errors.fortnox_server_error,
-    rate_limited=errors.fortnox_rate_limited, body_rejected=errors.fortnox_body_rejected,
+    unauthorized=fortnox_errors.unauthorized, server_error=fortnox_errors.server_error,
+    rate_limited=fortnox_errors.rate_limited, body_rejected=fortnox_errors.body_rejected_shape,
 )
 FAKE_POWEROFFICE = build(
     "fake_po", "Fake PowerOffice Go",
-    unauthorized=errors.poweroffice_unauthorized, server_error=errors.poweroffice_server_error,
-    rate_limited=errors.poweroffice_rate_limited, body_rejected=errors.poweroffice_body_rejected,
+    unauthorized=pogo_errors.unauthorized, server_error=pogo_errors.server_error,
+    rate_limited=pogo_errors.rate_limited, body_rejected=pogo_errors.body_rejected,
     rate_limit=RateLimit(limit=10, window_seconds=1,
                          key=by_header("Ocp-Apim-Subscription-Key",
                                        query_param="subscription-key")),
 )
 FAKE_FORTNOX = build(
     "fake_fortnox", "Fake Fortnox",
-    unauthorized=errors.fortnox_unauthorized, server_error=errors.fortnox_server_error,
-    rate_limited=errors.fortnox_rate_limited, body_rejected=errors.fortnox_body_rejected,
+    unauthorized=fortnox_errors.unauthorized, server_error=fortnox_errors.server_error,
+    rate_limited=fortnox_errors.rate_limited, body_rejected=fortnox_errors.body_rejected_shape,
     rate_limit=RateLimit(limit=25, window_seconds=5, key=by_client_and_tenant),
 )
 FAKE_VISMA = build(

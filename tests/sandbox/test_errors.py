@@ -7,9 +7,11 @@ import uuid
 import pytest
 from django.test import RequestFactory
 
+from sandbox.fortnox import errors as fortnox_errors
 from sandbox.framework import errors
 from sandbox.framework.errors import ErrorResponse
 from sandbox.framework.jsonbody import strict_json, unknown_fields
+from sandbox.poweroffice_go import errors as pogo_errors
 
 pytestmark = pytest.mark.urls("tests.sandbox.urls")
 
@@ -19,7 +21,7 @@ def body(response):
 
 
 def test_poweroffice_problem_details_are_camel_case():
-    response = errors.poweroffice_problem(
+    response = pogo_errors.problem(
         400, "Missing privilege",
         "The integration does not have the required privileges to send invoices.",
         instance="/v2/SalesOrders")
@@ -34,9 +36,9 @@ def test_poweroffice_problem_details_are_camel_case():
 
 
 def test_poweroffice_gateway_shapes_differ_from_problem_details():
-    not_found = errors.poweroffice_route_not_found()
-    throttled = errors.poweroffice_rate_limited(None, 3)
-    no_key = errors.poweroffice_missing_subscription_key()
+    not_found = pogo_errors.route_not_found()
+    throttled = pogo_errors.rate_limited(None, 3)
+    no_key = pogo_errors.missing_subscription_key()
 
     assert (not_found.status_code, body(not_found)) == (
         404, {"statusCode": 404, "message": "Resource not found"})
@@ -47,14 +49,14 @@ def test_poweroffice_gateway_shapes_differ_from_problem_details():
 
 
 def test_poweroffice_answers_an_empty_list_with_204_and_no_body():
-    response = errors.poweroffice_empty_list()
+    response = pogo_errors.empty_list()
 
     assert response.status_code == 204
     assert response.content == b""
 
 
 def test_fortnox_error_information():
-    response = errors.fortnox_error(404, 2000729, "Kunde inte hitta kund.")
+    response = fortnox_errors.error(404, 2000729, "Kunde inte hitta kund.")
 
     assert response.status_code == 404
     assert body(response) == {"ErrorInformation": {"error": 1,
@@ -109,12 +111,12 @@ def rejected_by(rejected, raw, **kwargs):
 
 
 def test_strict_json_refuses_with_each_providers_error():
-    fortnox = rejected_by(errors.fortnox_body_rejected, '{"Name": "x", "Colour": "red"}')
-    fortnox_syntax = rejected_by(errors.fortnox_body_rejected, '{"Name": ')
+    fortnox = rejected_by(fortnox_errors.body_rejected_shape, '{"Name": "x", "Colour": "red"}')
+    fortnox_syntax = rejected_by(fortnox_errors.body_rejected_shape, '{"Name": ')
     visma = rejected_by(errors.visma_body_rejected, '{"Rows": [{"Qty": 1}]}')
-    poweroffice = rejected_by(errors.poweroffice_body_rejected, '{"Colour": "red"}')
-    not_an_object = rejected_by(errors.fortnox_body_rejected, "[1, 2]")
-    empty = rejected_by(errors.fortnox_body_rejected, "")
+    poweroffice = rejected_by(pogo_errors.body_rejected, '{"Colour": "red"}')
+    not_an_object = rejected_by(fortnox_errors.body_rejected_shape, "[1, 2]")
+    empty = rejected_by(fortnox_errors.body_rejected_shape, "")
 
     assert body(fortnox)["ErrorInformation"]["code"] == 2001399
     assert "Colour" in body(fortnox)["ErrorInformation"]["message"]
@@ -130,7 +132,7 @@ def test_strict_json_refuses_with_each_providers_error():
 def test_strict_json_returns_allowed_bodies_and_lists_when_asked():
     request = RequestFactory().post("/", '[{"Name": "x"}]', content_type="application/json")
 
-    assert strict_json(request, SPEC, rejected=errors.fortnox_body_rejected,
+    assert strict_json(request, SPEC, rejected=fortnox_errors.body_rejected_shape,
                        allow_list=True) == [{"Name": "x"}]
 
 

@@ -5,16 +5,17 @@ from django.http import JsonResponse
 from django.urls import reverse
 
 from sandbox import registry
-from sandbox.framework import errors
+from sandbox.fortnox import errors as fortnox_errors
 from sandbox.framework.simulator import Simulator
 from sandbox.framework.site import sandbox_urlpatterns
+from sandbox.poweroffice_go import errors as pogo_errors
 from tests.sandbox import fake_provider
 
 
 def simulator(slug="fake_x", **kwargs):
-    return Simulator(slug, "X", unauthorized=errors.fortnox_unauthorized,
-                     server_error=errors.fortnox_server_error,
-                     rate_limited=errors.fortnox_rate_limited, **kwargs)
+    return Simulator(slug, "X", unauthorized=fortnox_errors.unauthorized,
+                     server_error=fortnox_errors.server_error,
+                     rate_limited=fortnox_errors.rate_limited, **kwargs)
 
 
 @pytest.mark.urls("tests.sandbox.urls")
@@ -71,7 +72,7 @@ def test_endpoints_refuse_methods_they_do_not_serve(client, tenant, bearer):
 def test_a_gateway_check_runs_before_authentication(rf, db):
     def subscription_key_required(request):
         if "Ocp-Apim-Subscription-Key" not in request.headers:
-            return errors.poweroffice_missing_subscription_key(request)
+            return pogo_errors.missing_subscription_key(request)
         return None
 
     gated = simulator(gateway_check=subscription_key_required)

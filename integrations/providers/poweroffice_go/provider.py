@@ -355,6 +355,7 @@ def apply_invoice(connection, contract_id, invoice):
 class PowerOfficeGo(Provider):
     key = KEY
     name = "PowerOffice Go"
+    aliases = ("pogo", "poweroffice")
     capabilities = Capabilities(
         records={"customer": OUT, "product": OUT, "order": OUT, "invoice": OUT, "payment": IN},
         inbound="poll",

@@ -319,8 +319,19 @@ def test_error_bodies_become_messages(connection, body, code, words):
     assert parsed_code == code and words in message
 
 
-def test_rate_limit_key_is_client_and_tenant(connection):
-    provider = registry.get("fortnox")(connection)
-    assert provider.rate_limit_key() == "fortnox:hub-client:123456"
-    assert provider.rate_limit.limit == 25 and provider.rate_limit.window_seconds == 5
-    Connection.objects.filter(pk=connection.pk)  # scoped by tenant, not by our row
+def test_rate_limit_key_is_client_and_tenant(connection, settings, make_org):
+    def key_of(conn):
+        return registry.get("fortnox")(conn).rate_limit_key("/3/invoices/17")
+
+    # Another organization's connection to the same Fortnox company spends the same budget.
+    twin = Connection.objects.create(organization=make_org("frost-2"), provider="fortnox",
+                                     remote_tenant_id=connection.remote_tenant_id)
+    other_tenant = Connection.objects.create(organization=make_org("frost-3"),
+                                             provider="fortnox", remote_tenant_id="654321")
+    assert key_of(twin) == key_of(connection)
+    assert key_of(other_tenant) != key_of(connection)
+    ours = key_of(connection)
+    for secret in (settings.FORTNOX_CLIENT_ID, settings.FORTNOX_CLIENT_SECRET):
+        assert secret not in ours
+    settings.FORTNOX_CLIENT_ID = "another-client"  # another integration: another budget
+    assert key_of(connection) != ours

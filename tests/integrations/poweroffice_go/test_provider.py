@@ -177,8 +177,10 @@ def test_poll_moves_the_badge_and_the_cursor(rsps, connection, contract):
     Link.objects.create(organization=contract.organization, connection=connection,
                         record_type="invoice", local_id=str(contract.pk), remote_id="inv-1")
     with time_machine.travel(SOME_MOMENT, tick=False) as clock:
-        Connection.objects.filter(pk=connection.pk).update(connected_at=timezone.now())
-        connection.refresh_from_db()
+        connection.connected_at = timezone.now()
+        connection.set_credentials(connection.credentials,
+                                   expires_at=timezone.now() + timedelta(days=30))
+        connection.save()
         clock.shift(timedelta(days=3))
         paid_at = timezone.now() - timedelta(hours=2)
         other_at = paid_at + timedelta(minutes=30)

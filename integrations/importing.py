@@ -1,0 +1,285 @@
+"""Records coming back from a provider, with last write wins and the losing values kept.
+
+What changed where. Each Link keeps a snapshot of the values both sides agreed on at the last
+sync, per field, in our terms: `local` as we had them, `remote` as the provider gave them back.
+A field changed on the provider's side only is copied here; one changed here only is left for
+the export to send (an export job is queued); one changed on both sides to different values is
+a conflict.
+
+Last write wins: the provider's version wins a conflict when it changed the record at or after
+our record's last change (`remote_wins`, a hook: providers know their modification times to
+different precision), else ours. The sync log keeps the values that lost. Our own writes from
+an import must not touch `updated_at` (use `QuerySet.update`), so it stays the time a person
+last changed the record.
+
+A provider subclasses `Importer` per record type and fills the hooks; `import_changes` runs
+them from each type's cursor and moves the cursor only after a run went through.
+"""
+
+import hashlib
+import json
+import logging
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from integrations.inbound import mark_polled, move_cursor, read_cursor
+from integrations.links import find_link, find_link_by_remote, store_link
+from integrations.models import Link
+from integrations.synclog import log_event
+
+logger = logging.getLogger("integrations.importing")
+
+CREATED, UPDATED, CONFLICT, UNCHANGED = "created", "updated", "conflicts", "unchanged"
+LOCAL = "local"
+
+
+def empty_counts():
+    return {CREATED: 0, UPDATED: 0, CONFLICT: 0, UNCHANGED: 0}
+
+
+def digest(values):
+    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def parse_reference(reference):
+    """(organization id, record type, local id) from our `hub-<org>-<type>-<id>` (see
+    `integrations.engine.jobs.external_reference`), or None."""
+    parts = (reference or "").split("-")
+    if len(parts) < 4 or parts[0] != "hub" or not parts[1].isdigit():
+        return None
+    return int(parts[1]), "-".join(parts[2:-1]), parts[-1]
+
+
+class Importer:
+    """One record type back from one connection. Hooks marked "required" must be filled."""
+
+    record_type = ""
+    # the fields compared three-way (keys of local_values / remote_values)
+    fields = ()
+
+    def __init__(self, provider):
+        self.provider = provider
+        self.connection = provider.connection
+        self.organization = self.connection.organization
+        # remote ids imported in this run (an `after_run` skips them)
+        self.seen = set()
+
+    # -- hooks ------------------------------------------------------------------------------
+    def changed_ids(self, since):
+        """Required: the remote ids changed since `since` (everything when None), paging to
+        the end. Duplicates are skipped."""
+        raise NotImplementedError
+
+    def fetch(self, remote_id):
+        """Required: the remote record, or None when it is gone."""
+        raise NotImplementedError
+
+    def local_model(self):
+        """Required: the local model (a TenantModel)."""
+        raise NotImplementedError
+
+    def local_values(self, local) -> dict:
+        """Required: the compared fields of a local record, in our terms."""
+        raise NotImplementedError
+
+    def remote_values(self, remote) -> dict:
+        """Required: the compared fields of a remote record, in our terms."""
+        raise NotImplementedError
+
+    def create_local(self, remote, prepared):
+        """Required: create the local record of a remote one made at the provider."""
+        raise NotImplementedError
+
+    def write_local(self, local, changes):
+        """Required: write {field: value} onto the local record (without touching
+        `updated_at`)."""
+        raise NotImplementedError
+
+    def reference_of(self, remote) -> str:
+        """Our reference as the remote record carries it, if it does (for adoption)."""
+        return ""
+
+    def prepare_create(self, remote):
+        """HTTP a create needs (e.g. an invoice's customer), done before the transaction."""
+        return None
+
+    def write_status(self, local, remote) -> bool:
+        """Fields the provider alone owns (e.g. payment status), copied every time, never a
+        conflict; True when something changed."""
+        return False
+
+    def remote_modified_at(self, remote):
+        """When the provider last changed the record, if the record says; else None."""
+        return None
+
+    def remote_wins(self, remote_id, remote, local) -> bool:
+        """Whether the provider's version of a conflict is the later write. By default from
+        `remote_modified_at`; when the record carries no time the provider wins."""
+        modified = self.remote_modified_at(remote)
+        return modified is None or modified >= local.updated_at
+
+    def after_run(self, since, counts):
+        """More to do once the changed records are in (e.g. payments listed on their own)."""
+
+    # -- the run ----------------------------------------------------------------------------
+    def run(self, since):
+        counts = empty_counts()
+        self.seen = set()
+        for remote_id in self.changed_ids(since):
+            remote_id = str(remote_id or "")
+            if remote_id and remote_id not in self.seen:
+                self.import_one(remote_id, counts)
+        self.after_run(since, counts)
+        return counts
+
+    def import_one(self, remote_id, counts=None):
+        """Import one remote record now; returns its outcome ("created", "updated",
+        "conflicts" or "unchanged") and adds it to `counts` when given."""
+        remote_id = str(remote_id)
+        self.seen.add(remote_id)
+        outcome = self._import(remote_id)
+        if counts is not None:
+            counts[outcome] += 1
+        return outcome
+
+    def _import(self, remote_id):
+        remote = self.fetch(remote_id)
+        if remote is None:
+            return UNCHANGED
+        link = find_link_by_remote(self.connection, self.record_type, remote_id)
+        if link is None:
+            return self.link_or_create(remote_id, remote)
+        local = self.local(link.local_id)
+        if local is None:  # deleted here: not brought back
+            return UNCHANGED
+        return self.reconcile(link, local, remote)
+
+    def local(self, local_id):
+        return self.local_model().objects.for_org(self.organization).filter(pk=local_id).first()
+
+    def link_or_create(self, remote_id, remote):
+        """A remote record without a Link: our own export whose job has not stored its Link yet
+        (adopted by our reference), or a record made at the provider (created here)."""
+        local = self._adoptable(remote)
+        prepared = self.prepare_create(remote) if local is None else None
+        outcome = UNCHANGED
+        with transaction.atomic():
+            if local is None:
+                local = self.create_local(remote, prepared)
+                outcome = CREATED
+            snapshot = {"local": self.local_values(local), "remote": self.remote_values(remote)}
+            try:
+                store_link(self.connection, self.record_type, local.pk, remote_id,
+                           remote_number=remote_id, data=snapshot,
+                           remote_modified_at=timezone.now())
+            except IntegrityError:
+                # The export's job linked it meanwhile: nothing to add.
+                if outcome == CREATED:
+                    raise
+            self.write_status(local, remote)
+        if outcome == CREATED:
+            self.log(local.pk, "ok", _("Created from %(provider)s %(record_type)s %(remote_id)s.")
+                     % {"provider": self.provider.name, "record_type": self.record_type,
+                        "remote_id": remote_id})
+        return outcome
+
+    def _adoptable(self, remote):
+        parsed = parse_reference(self.reference_of(remote))
+        if parsed is None or parsed[0] != self.organization.pk or parsed[1] != self.record_type:
+            return None
+        if find_link(self.connection, self.record_type, parsed[2]) is not None:
+            return None
+        return self.local(parsed[2])
+
+    def reconcile(self, link, local, remote):
+        local_now = self.local_values(local)
+        remote_now = self.remote_values(remote)
+        snapshot = link.data or {}
+        synced_local = dict(snapshot.get("local") or {})
+        synced_remote = snapshot.get("remote") or {}
+        missing = object()
+        remote_changed = {f for f in self.fields if remote_now[f] != synced_remote.get(f, missing)}
+        local_changed = {f for f in self.fields
+                         if f in synced_local and local_now[f] != synced_local[f]}
+        conflict = {f for f in remote_changed & local_changed if local_now[f] != remote_now[f]}
+        apply = {f for f in remote_changed - local_changed if local_now[f] != remote_now[f]}
+        remote_won = bool(conflict) and self.remote_wins(link.remote_id, remote, local)
+        if remote_won:
+            apply |= conflict
+        for f in self.fields:
+            if f in apply or local_now[f] == remote_now[f]:
+                synced_local[f] = remote_now[f]
+        with transaction.atomic():
+            if apply:
+                self.write_local(local, {f: remote_now[f] for f in apply})
+            status_changed = self.write_status(local, remote)
+            Link.objects.filter(pk=link.pk).update(
+                data={"local": synced_local, "remote": remote_now}, synced_at=timezone.now(),
+                **({"remote_modified_at": timezone.now()} if remote_changed else {}))
+            if conflict:
+                self._log_conflict(local, link, conflict, remote_won, local_now, remote_now)
+        pending = {f for f in self.fields if synced_local.get(f) != local_now[f] and f not in apply}
+        if pending:
+            self.queue_export(local, local_now)
+        if conflict:
+            return CONFLICT
+        return UPDATED if apply or status_changed else UNCHANGED
+
+    def _log_conflict(self, local, link, fields, remote_won, local_now, remote_now):
+        kept, lost = (remote_now, local_now) if remote_won else (local_now, remote_now)
+        fields = sorted(fields)
+        where = (_("in %(provider)s") % {"provider": self.provider.name} if remote_won
+                 else _("here"))
+        self.log(local.pk, "conflict",
+                 _("%(record_type)s %(remote_id)s was changed both here and in %(provider)s "
+                   "since the last sync (%(fields)s); the later change, made %(where)s, was "
+                   "kept. The values that lost are in the details.")
+                 % {"record_type": self.record_type.capitalize(), "remote_id": link.remote_id,
+                    "provider": self.provider.name, "fields": ", ".join(fields),
+                    "where": where},
+                 details={"winner": self.connection.provider if remote_won else LOCAL,
+                          "fields": fields, "kept": {f: kept[f] for f in fields},
+                          "lost": {f: lost[f] for f in fields}, "remote_id": link.remote_id})
+
+    def queue_export(self, local, local_now):
+        """Our side has changes the provider has not got: send them (once per state)."""
+        from integrations.engine import enqueue_job
+
+        enqueue_job(connection=self.connection, operation=f"{self.record_type}.export",
+                    record_type=self.record_type, local_id=local.pk,
+                    variant=f"sync-{digest(local_now)}")
+
+    def log(self, local_id, status, message, details=None):
+        log_event(organization_id=self.organization.pk, provider=self.connection.provider,
+                  entity=self.record_type, action=f"{self.record_type}.import", status=status,
+                  message=message, local_id=local_id, connection=self.connection,
+                  details=details)
+
+
+# -- runs from the cursors --------------------------------------------------------------------
+def cursor_time(value):
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def import_changes(importers, record_types, *, since=None) -> dict:
+    """Run each record type's importer (`importers` {type: Importer}) from its cursor, or from
+    `since`, and move each cursor to when its run started once the run went through. Returns
+    {record type: {created, updated, conflicts, unchanged}}."""
+    results = {}
+    connection = None
+    for record_type in record_types:
+        importer = importers[record_type]
+        connection = importer.connection
+        started = timezone.now()
+        start = since or cursor_time(read_cursor(connection, record_type))
+        results[record_type] = importer.run(start)
+        move_cursor(connection, record_type, started.isoformat())
+    if connection is not None:
+        mark_polled(connection)
+    return results

@@ -1,0 +1,209 @@
+"""Processing verified events in the queue, retried with the engine's backoff.
+
+An event is processed by its provider's `handle_webhook`, in a django-q2 task queued in the
+same transaction that made it due (the ORM broker keeps the task in our database, so both
+commit or neither does). django-q2 delivers at least once: the worker whose conditional UPDATE
+moves the event to `running` runs the handler; any other delivery is skipped.
+
+A failure is retried after `backoff_delay(attempts)` (a provider's Retry-After wins) until the
+attempt after `SYNC_MAX_RETRIES` retries fails too, which makes the event a dead letter. A
+permanent error (the provider refused for good) makes it `failed` at once. An auth error marks
+the connection for re-authorization and the event waits, its attempt not counted, as the
+engine's jobs do. Dead and failed events are replayed by hand (`replay_event`).
+"""
+
+import logging
+import traceback
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from integrations.credentials import mark_needs_reauth
+from integrations.engine.backoff import backoff_delay
+from integrations.errors import AuthError, PermanentError, ProviderError, RetryableError
+from integrations.logging import redact
+from integrations.models import Connection, WebhookEvent
+from integrations.providers import registry
+from integrations.synclog import log_event
+
+logger = logging.getLogger("integrations.webhooks")
+
+TASK = "integrations.tasks.process_webhook_event"
+S = WebhookEvent.Status
+REPLAYABLE = (S.FAILED, S.DEAD)
+# A resend of an event in one of these states queues it again; a processed one is a duplicate.
+RESEND_REQUEUES = (S.RETRY, S.FAILED, S.DEAD)
+
+
+class Outcome:
+    SKIPPED = "skipped"
+    PROCESSED = "processed"
+    RETRY = "retry"
+    WAITING = "waiting"
+    FAILED = "failed"
+    DEAD = "dead"
+
+
+def storable_text(value, limit=2000) -> str:
+    """Text PostgreSQL accepts: NUL and lone surrogates (both arrive in headers and error
+    messages) are written as escapes instead of failing the insert."""
+    text = str(value).encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.replace("\x00", "\\x00")[:limit]
+
+
+def _lost_after():
+    # A queued task the broker has not handed to a worker by then was lost (the broker itself
+    # hands a task out again after `retry` seconds).
+    return timezone.timedelta(seconds=settings.Q_CLUSTER["retry"] * 2)
+
+
+def dispatch(event_pk, provider):
+    """Queue the event's task. Call inside the transaction that made the event `queued`."""
+    async_task(TASK, str(event_pk), task_name=f"webhook-{event_pk}",
+               group=f"webhook-{provider}")
+
+
+def _queue(rows, *, now, **changes) -> list:
+    """Move `rows` (one event, filtered by the state we saw) to `queued` and queue its task, in
+    one transaction. Returns [pk] when this caller won the row, else []."""
+    event = rows.values("pk", "provider").first()
+    if event is None:
+        return []
+    with transaction.atomic():
+        won = rows.filter(pk=event["pk"]).update(
+            status=S.QUEUED, next_attempt_at=now + _lost_after(), **changes)
+        if not won:
+            return []
+        dispatch(event["pk"], event["provider"])
+    return [event["pk"]]
+
+
+def queue_new_event(event_pk, provider, *, now):
+    """The endpoint's last step for a verified, new event: due now, in the queue."""
+    WebhookEvent.objects.filter(pk=event_pk).update(status=S.QUEUED,
+                                                    next_attempt_at=now + _lost_after())
+    dispatch(event_pk, provider)
+
+
+def queue_resent(event) -> bool:
+    """The sender sent an event again that we stored but have not processed: try it now (a
+    dead or failed one gets one more attempt; its count is kept)."""
+    return bool(_queue(WebhookEvent.objects.filter(pk=event.pk, status__in=RESEND_REQUEUES),
+                       now=timezone.now()))
+
+
+def replay_event(event) -> bool:
+    """Replay a failed or dead event by hand, with a fresh retry budget. False when it is in
+    another state (or changed since it was read)."""
+    rows = WebhookEvent.objects.filter(pk=event.pk, valid=True, status__in=REPLAYABLE)
+    return bool(_queue(rows, now=timezone.now(), attempts=0))
+
+
+def redispatch_due_events(*, limit=500) -> int:
+    """For the sweeper: queue events whose retry is due (while their connection is connected,
+    as jobs wait), and again those whose task or worker was lost. Safe to run from several
+    places at once: each event is taken by a conditional UPDATE only one sweeper wins."""
+    now = timezone.now()
+    due = Q(status=S.RETRY, next_attempt_at__lte=now,
+            connection__status=Connection.Status.CONNECTED)
+    lost = Q(status__in=[S.QUEUED, S.RUNNING], next_attempt_at__lt=now)
+    candidates = (WebhookEvent.objects.filter(valid=True).filter(due | lost)
+                  .order_by("next_attempt_at")
+                  .values_list("pk", "status", "next_attempt_at")[:limit])
+    queued = 0
+    for pk, status, at in candidates:
+        # Only this table's columns in the conditional UPDATE (see the engine's `claimable`).
+        queued += len(_queue(WebhookEvent.objects.filter(pk=pk, status=status,
+                                                         next_attempt_at=at), now=now))
+    if queued:
+        logger.info("sweeper queued %d webhook event(s)", queued)
+    return queued
+
+
+def process_event(event_id, handler_path=None) -> str:
+    """Run the provider's `handle_webhook` for one stored, verified event (the queue's task).
+
+    `handler_path` is ignored: tasks queued before providers had a `handle_webhook` hook
+    carried it."""
+    now = timezone.now()
+    lease_until = now + timezone.timedelta(seconds=settings.SYNC_LEASE_SECONDS)
+    claimed = WebhookEvent.objects.filter(
+        Q(status=S.QUEUED) | Q(status=S.RETRY, next_attempt_at__lte=now),
+        pk=event_id, valid=True,
+    ).update(status=S.RUNNING, attempts=F("attempts") + 1, next_attempt_at=lease_until)
+    if not claimed:
+        return Outcome.SKIPPED
+    event = WebhookEvent.objects.select_related("connection", "organization").get(pk=event_id)
+    # The lease's end is this worker's token: a worker whose lease was taken over records
+    # nothing.
+    mine = WebhookEvent.objects.filter(pk=event.pk, status=S.RUNNING,
+                                       next_attempt_at=lease_until)
+    try:
+        if event.connection is None:
+            raise PermanentError("The connection of this event was removed.")
+        try:
+            provider = registry.for_connection(event.connection)
+        except LookupError as exc:
+            raise PermanentError(str(exc)) from None
+        if not provider.receives_webhooks():
+            raise PermanentError(f"{provider.name} no longer handles webhooks.")
+        # No transaction around the handler: it may call the provider, and a transaction would
+        # hold the database's write lock (SQLite) for the whole round trip.
+        note = provider.handle_webhook(event)
+    except AuthError as exc:
+        mark_needs_reauth(event.connection, reason=exc.message)
+        mine.update(status=S.RETRY, attempts=F("attempts") - 1, next_attempt_at=timezone.now(),
+                    error=storable_text(redact(exc.message)))
+        return Outcome.WAITING
+    except PermanentError as exc:
+        return _finish_failed(event, mine, S.FAILED, exc.message, exc)
+    except Exception as exc:  # retried: the task itself must not crash
+        return _retry_later(event, mine, exc)
+    updated = mine.update(status=S.PROCESSED, processed=True, processed_at=timezone.now(),
+                          next_attempt_at=None, error="")
+    if updated and note:
+        _log(event, "info", str(note))
+    return Outcome.PROCESSED if updated else Outcome.SKIPPED
+
+
+def _message(exc):
+    if isinstance(exc, ProviderError):
+        return exc.message
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _retry_later(event, mine, exc):
+    event.refresh_from_db(fields=["attempts"])
+    message = _message(exc)
+    if event.attempts > settings.SYNC_MAX_RETRIES:
+        return _finish_failed(event, mine, S.DEAD, message, exc)
+    retry_after = exc.retry_after if isinstance(exc, RetryableError) else None
+    delay = backoff_delay(event.attempts, retry_after=retry_after)
+    if not isinstance(exc, ProviderError):
+        logger.warning("webhook event %s failed: %s", event.pk, traceback.format_exc()[-2000:])
+    if not mine.update(status=S.RETRY, error=storable_text(redact(message)),
+                       next_attempt_at=timezone.now() + timezone.timedelta(seconds=delay)):
+        return Outcome.SKIPPED
+    _log(event, "retry", message, exc)
+    return Outcome.RETRY
+
+
+def _finish_failed(event, mine, status, message, exc):
+    if not mine.update(status=status, next_attempt_at=None,
+                       error=storable_text(redact(message))):
+        return Outcome.SKIPPED
+    logger.warning("webhook event %s is %s: %s", event.pk, status, type(exc).__name__)
+    _log(event, "dead" if status == S.DEAD else "failed", message, exc)
+    return Outcome.DEAD if status == S.DEAD else Outcome.FAILED
+
+
+def _log(event, status, message, exc=None):
+    if event.organization_id is None:
+        return
+    log_event(organization_id=event.organization_id, provider=event.provider, entity="webhook",
+              action="webhook", status=status, connection=event.connection,
+              local_id=str(event.pk), message=storable_text(message),
+              response_code=getattr(exc, "status_code", None))
