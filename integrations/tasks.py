@@ -16,10 +16,11 @@ def refresh_expiring_tokens():
     return credentials.refresh_expiring()
 
 
-def process_webhook_event(event_id, handler_path):
+def process_webhook_event(event_id, handler_path=None):
+    # `handler_path`: tasks queued before the provider hook carried it; it is not used.
     from integrations.webhooks import process_event
 
-    return process_event(event_id, handler_path)
+    return process_event(event_id)
 
 
 def import_changes(connection_id, record_types=None, since=None):

@@ -11,12 +11,12 @@ API (JSON):        /api/integrations/<provider>/connect    integrations:connect
                    /api/integrations/<id>/sync             integrations:sync
                    /api/integrations/<id>/status           integrations:status
                    /api/integrations/<id>/disconnect       integrations:disconnect
-Webhooks:          /api/webhooks/fortnox                   integrations:webhook_fortnox
+Webhooks:          /api/webhooks/<provider>                integrations:webhook
 """
 
 from django.urls import path
 
-from integrations.views import api, page
+from integrations.views import api, page, webhooks
 
 app_name = "integrations"
 
@@ -34,5 +34,5 @@ urlpatterns = [
     path("api/integrations/<slug:provider>/connect", api.ConnectView.as_view(), name="connect"),
     path("api/integrations/<slug:provider>/callback", api.oauth_callback,
          name="oauth_callback"),
-    path("api/webhooks/fortnox", api.FortnoxWebhookView.as_view(), name="webhook_fortnox"),
+    path("api/webhooks/<slug:provider>", webhooks.WebhookView.as_view(), name="webhook"),
 ]

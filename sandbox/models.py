@@ -2,8 +2,8 @@
 generic record table the simulators keep their objects in.
 
 Every row carries the `provider` slug of the simulator that owns it (the URL segment under
-/sandbox/), so simulators never see each other's tenants, tokens or records, just as a
-Fortnox token means nothing to PowerOffice Go. Nothing here refers to the hub's own tables: the
+/sandbox/), so simulators never see each other's tenants, tokens or records, just as one
+provider's token means nothing to another. Nothing here refers to the hub's own tables: the
 sandbox stands in for the outside world.
 """
 
@@ -15,10 +15,10 @@ from django.db.models import F, Q
 
 
 class SandboxTenant(models.Model):
-    """A company inside one simulated provider (a Fortnox "tenant", a PowerOffice Go "client",
-    a Visma "customer"). `external_id` is the id the provider shows for it (TenantId, ClientId,
+    """A company inside one simulated provider (a "tenant", "client" or "customer", as the
+    provider calls it). `external_id` is the id the provider shows for it (TenantId, ClientId,
     customer_id); `secret` is a per-company key for providers that issue one to the integration
-    (PowerOffice Go's client key), blank otherwise; `data` holds company facts a simulator
+    (a client key), blank otherwise; `data` holds company facts a simulator
     answers with (organisation number, country, currency...)."""
 
     provider = models.CharField(max_length=40, db_index=True)
@@ -47,7 +47,7 @@ class SandboxTenant(models.Model):
 
 class SandboxClient(models.Model):
     """An integration registered with a simulated provider: its OAuth client id and secret (or
-    PowerOffice Go's application key) and the redirect URIs its consent flow may return to, one
+    an application key) and the redirect URIs its consent flow may return to, one
     per line. A real provider keeps these in its developer portal."""
 
     provider = models.CharField(max_length=40, db_index=True)

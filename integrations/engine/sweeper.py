@@ -1,6 +1,7 @@
 """Re-dispatching what is due: retries whose time has come, jobs whose worker died (lease
-expired), and jobs whose queued task was lost. Safe to run from several places at once: each
-job is dispatched by a conditional UPDATE that only one sweeper wins."""
+expired), and jobs whose queued task was lost; the same for inbound webhook events. Safe to run
+from several places at once: each job is dispatched by a conditional UPDATE that only one
+sweeper wins."""
 
 import logging
 
@@ -42,4 +43,9 @@ def sweep(*, limit=500):
             dispatched += 1
     if dispatched:
         logger.info("sweeper dispatched %d job(s)", dispatched)
+    # Webhook events whose retry is due, or whose task was lost, ride on the same sweep (and
+    # log their own count); imported here, as the webhooks package imports the engine.
+    from integrations.webhooks import redispatch_due_events
+
+    redispatch_due_events(limit=limit)
     return dispatched

@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -23,8 +22,6 @@ from integrations.errors import ActionBlocked, ProviderError
 from integrations.models import Connection
 from integrations.viewkit import IsOrgAdmin, IsOrgMember, is_org_admin
 from integrations.views import selectors, services
-from integrations.webhooks import fortnox as fortnox_webhooks
-from integrations.webhooks import receive
 
 
 def _invalid(exc: services.RequestInvalid):
@@ -166,15 +163,3 @@ class DisconnectView(ConnectionView):
         connection = services.disconnect_rollback_unsafe(self.connection(request, pk),
                                                          user=request.user)
         return Response({"id": connection.pk, "status": connection.status})
-
-
-class FortnoxWebhookView(APIView):
-    """POST /api/webhooks/fortnox: signed events (see `integrations.webhooks`)."""
-
-    authentication_classes = []
-    permission_classes = [AllowAny]
-
-    def post(self, request):
-        return receive(request, provider=fortnox_webhooks.PROVIDER,
-                       find_connection=fortnox_webhooks.find_connection,
-                       handle=fortnox_webhooks.handle)

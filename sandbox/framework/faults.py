@@ -97,7 +97,7 @@ def lose_next_responses(provider, count=1, *, mode=lostresponse.TIMEOUT, method=
                         path_prefix="", delay_seconds=None, tenant=None):
     """Lose the response of the next `count` requests with `method` ("" for any) whose path,
     relative to the simulator's root, starts with `path_prefix`, e.g.
-    `lose_next_responses("poweroffice_go", path_prefix="/v2/SalesOrders", mode="reset")`."""
+    `lose_next_responses("<slug>", path_prefix="/v2/SalesOrders", mode="reset")`."""
     settings = {"lost_response_count": count, "lost_response_mode": mode,
                 "lost_response_method": method, "lost_response_path_prefix": path_prefix}
     if delay_seconds is not None:

@@ -1,5 +1,5 @@
 """Strict reading of JSON request bodies: unknown fields are rejected as the real provider
-rejects them (Fortnox: 2001399 "Felaktigt fältnamn"), so a misspelt or invented field fails in
+rejects them (with the provider's own "unknown field" error), so a misspelt or invented field fails in
 our tests instead of being silently dropped.
 
 A field spec says which names an object may carry:

@@ -8,7 +8,7 @@ redirect_uri, rotating single-use refresh tokens (unless the policy says otherwi
 overrides a hook where its provider differs (e.g. how a client-credentials request names its
 tenant).
 
-    path("oauth-v1/token", TokenView.as_view(simulator=sim, policy=FORTNOX_POLICY)),
+    path("oauth/token", TokenView.as_view(simulator=sim, policy=POLICY)),
 """
 
 from dataclasses import dataclass
@@ -38,7 +38,7 @@ class OAuthPolicy:
     code_ttl: int = 600
     rotate_refresh_tokens: bool = True
     grant_types: tuple = (AUTHORIZATION_CODE, REFRESH_TOKEN)
-    # RFC 6749 allows 400 or 401; PowerOffice Go and IdentityServer (Visma) answer 400.
+    # RFC 6749 allows 400 or 401; the providers we simulate answer 400.
     invalid_client_status: int = 400
 
 
@@ -98,8 +98,8 @@ class TokenView(View):
         return value
 
     def authenticate_client(self, request):
-        """The registered client making the request (hook: PowerOffice Go authenticates with
-        a per-company client key instead)."""
+        """The registered client making the request (hook: a provider may authenticate
+        with a per-company client key instead)."""
         return tokens.authenticate_client(self.simulator.slug, request)
 
     def scope_for_client_credentials(self, request, client, tenant):
@@ -109,7 +109,7 @@ class TokenView(View):
 
     def tenant_for_client_credentials(self, request, client):
         """The company a client-credentials token is for (hook). Default: a `TenantId`
-        header, as Fortnox's client-credentials flow sends it."""
+        header, as one provider's client-credentials flow sends it."""
         tenant_id = request.headers.get("TenantId", "")
         return SandboxTenant.objects.filter(provider=self.simulator.slug,
                                             external_id=tenant_id).first()
@@ -118,8 +118,8 @@ class TokenView(View):
 @method_decorator(csrf_exempt, name="dispatch")
 class RevokeView(View):
     """POST token=...[&token_type_hint=...] with client authentication. Per RFC 7009 an
-    unknown token still answers 200. `revoked_body=None` answers with an empty body (Visma);
-    Fortnox answers `{"revoked": true}`."""
+    unknown token still answers 200. `revoked_body=None` answers with an empty body; a
+    provider may answer e.g. `{"revoked": true}`."""
 
     simulator = None
     policy = OAuthPolicy()

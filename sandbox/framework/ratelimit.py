@@ -3,8 +3,8 @@
 A sliding-window *log* (the times of the admitted requests per key) is the strictest reading
 of "N per W seconds": a request is admitted only if fewer than N were admitted in the W
 seconds before it, so no window of length W ever holds more than N. That is what the real
-providers enforce (Fortnox: 25 per 5 s sliding; PowerOffice Go: 10 per second per
-subscription key; Visma: 600 per minute per client and endpoint), and a hub limiter that
+providers enforce (per client and tenant, per subscription key, or per client and endpoint;
+see each simulator), and a hub limiter that
 passes against it will pass against them. Refused requests are not counted, as at the
 providers ("service resumes once you drop below the limit").
 
@@ -130,8 +130,8 @@ def reset_all():
 # -- keys: the provider's real scope of a limit -------------------------------------------------
 
 def by_header(name, *, query_param=None):
-    """One budget per value of a header (PowerOffice Go: the subscription key, which may also
-    come as a query parameter)."""
+    """One budget per value of a header (e.g. a subscription key, which may also come
+    as a query parameter)."""
 
     def key(request):
         value = request.headers.get(name, "")
@@ -143,7 +143,7 @@ def by_header(name, *, query_param=None):
 
 
 def by_client_and_tenant(request):
-    """One budget per integration and company (Fortnox). Requests without a token (the token
+    """One budget per integration and company. Requests without a token (the token
     endpoint) share one budget."""
     token = getattr(request, "sandbox_token", None)
     return f"{token.client_id}|{token.tenant.external_id}" if token else ""

@@ -2,7 +2,7 @@
 
 The rules our clients must survive are the strict ones the real providers have: authorization
 codes work once and for 10 minutes, refresh tokens work once and rotate on every refresh
-(Fortnox; Visma for older clients), so a client that loses the new refresh token, or refreshes
+(as some providers do), so a client that loses the new refresh token, or refreshes
 twice at once, is locked out with `invalid_grant`. Single use is enforced by a conditional
 UPDATE (`used_at IS NULL`), so of two concurrent redemptions exactly one wins, on PostgreSQL as
 on SQLite. Tokens are opaque random strings (`secrets.token_urlsafe`), scoped to one provider

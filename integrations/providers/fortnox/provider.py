@@ -107,6 +107,17 @@ class Fortnox(Provider):
         return auth.revoke(credentials)
 
     # -- inbound webhooks (webhooks.py) -----------------------------------------------------
+    @classmethod
+    def webhook_connections(cls, payload, request):
+        from integrations.providers.fortnox import webhooks
+
+        return webhooks.connections_for(payload)
+
+    def handle_webhook(self, event):
+        from integrations.providers.fortnox import webhooks
+
+        return webhooks.handle(self, event)
+
     def import_record(self, record_type, remote_id):
         from integrations.providers.fortnox import sync
 

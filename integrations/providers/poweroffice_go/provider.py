@@ -451,6 +451,18 @@ class PowerOfficeGo(Provider):
                        headers=client.auth_headers(token))
         return True
 
+    # -- relayed webhooks (webhooks.py) -------------------------------------------------------
+    @classmethod
+    def webhook_connections(cls, payload, request):
+        from integrations.providers.poweroffice_go import webhooks
+
+        return webhooks.connections_for(payload)
+
+    def handle_webhook(self, event):
+        from integrations.providers.poweroffice_go import webhooks
+
+        return webhooks.handle(self, event)
+
     # -- seed interface ---------------------------------------------------------------------
     def test_connection(self):
         """Company name and what is missing, from GET /ClientIntegrationInformation."""

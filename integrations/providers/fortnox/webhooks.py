@@ -3,9 +3,10 @@
 Fortnox sends developer-portal events only for consent ("consent created", "consent revoked"),
 carrying the tenant id; data changes come by polling (and, later, its WebSocket topics, whose
 events look like `{"topic": "invoices", "type": "invoice-updated-v1", "tenantId": ...,
-"entityId": ...}`). Both arrive here relayed and signed with our scheme (see
-`integrations.webhooks`). Fortnox's own payload format for the consent events is not published,
-so the names below accept the spellings seen (`tenantId`/`TenantId`, `type`/`eventType`).
+"entityId": ...}`). Both arrive at `/api/webhooks/fortnox` relayed and signed with our scheme
+(the default `webhook_verify`, see `integrations.webhooks`). Fortnox's own payload format for
+the consent events is not published, so the names below accept the spellings seen
+(`tenantId`/`TenantId`, `type`/`eventType`).
 """
 
 import json
@@ -15,10 +16,9 @@ from django.utils.translation import gettext_noop
 
 from integrations.credentials import mark_needs_reauth
 from integrations.models import Connection
-from integrations.providers import registry
 from integrations.synclog import log_event
 
-PROVIDER = "fortnox"
+KEY = "fortnox"
 # Topic (or the first word of an event type) -> our record type.
 TOPICS = {
     "invoices": "invoice", "invoice": "invoice",
@@ -35,7 +35,7 @@ REVOKED_REASON = gettext_noop(
 def _field(payload, *names):
     for name in names:
         value = payload.get(name)
-        if value not in (None, ""):
+        if value not in (None, "") and not isinstance(value, (dict, list)):
             return str(value).strip()
     return ""
 
@@ -44,24 +44,25 @@ def _kind(payload):
     return re.sub(r"[^a-z]", "", _field(payload, "type", "eventType", "event", "Type").lower())
 
 
-def find_connection(payload, request):
+def connections_for(payload) -> list:
+    """The connections of the tenant the (still unverified) event names."""
     if not isinstance(payload, dict):
-        return None
+        return []
     tenant = _field(payload, "tenantId", "TenantId", "tenant_id", "tenant")
     if not tenant:
-        return None
-    return list(Connection.objects.filter(provider=PROVIDER, remote_tenant_id=tenant)
+        return []
+    return list(Connection.objects.filter(provider=KEY, remote_tenant_id=tenant)
                 .select_related("organization"))
 
 
-def handle(event, connection):
-    """Called once per verified event, in the queue."""
+def handle(provider, event):
+    """One verified event, in the queue. Returns a note for the sync log, or None."""
     payload = json.loads(bytes(event.raw_body).decode("utf-8"))
     kind = _kind(payload)
     if kind.startswith("consentrevoked"):
-        return _consent_revoked(event, connection)
+        return _consent_revoked(provider.connection, event)
     if kind.startswith("consentcreated"):
-        return _note(connection, "consent", "Fortnox reported a new consent for this tenant.")
+        return "Fortnox reported a new consent for this tenant."
     topic = _field(payload, "topic").lower()
     entity_id = _field(payload, "entityId", "EntityId", "entity_id")
     first_word = _field(payload, "type").lower().split("-")[0]
@@ -69,29 +70,22 @@ def handle(event, connection):
     if "payment" in kind:
         record_type = None  # a payment's id is not its invoice's; the poll brings payments
     if record_type is None or not entity_id:
-        return _note(connection, topic or "event", f"Ignored event type {kind or '?'}.")
-    provider = registry.for_connection(connection)
+        return f"Ignored event type {kind or '?'}."
     if not provider.capabilities.imports(record_type):
-        return _note(connection, record_type, f"{provider.name} does not import {record_type}.")
+        return f"{provider.name} does not import {record_type}."
     provider.import_record(record_type, entity_id)
     return None
 
 
-def _consent_revoked(event, connection):
+def _consent_revoked(connection, event):
     connection.refresh_from_db()
     if connection.status != Connection.Status.CONNECTED:
-        return _note(connection, "consent", "Consent revoked; the connection was not connected.")
+        return "Consent revoked; the connection was not connected."
     if connection.connected_at and connection.connected_at > event.received_at:
         # Connected again after the event was sent: the revocation is old news.
-        return _note(connection, "consent", "Consent revoked before the latest connect; ignored.")
+        return "Consent revoked before the latest connect; ignored."
     mark_needs_reauth(connection, reason=REVOKED_REASON)
     log_event(organization_id=connection.organization_id, provider=connection.provider,
               entity="connection", action="consent.revoked", status="failed",
               message=REVOKED_REASON, connection=connection)
     return None
-
-
-def _note(connection, entity, message):
-    log_event(organization_id=connection.organization_id, provider=connection.provider,
-              entity=entity, action="webhook", status="info", message=message,
-              connection=connection)
