@@ -2,16 +2,16 @@
 runs, and the calls the mapping editor and the Integrationer page make.
 
     <record_type>.export   for customer, invoice, quote, project, employee, time_entry, payslip:
-                           create, or update when a Link exists (see exports.py)
+                           create, or update when a Link exists (exports.py, documents.py,
+                           payroll.py); checked first by `validators` (checks.py)
 
-Customers and invoices also come back (sync.py: hourly `lastmodified` import, and one record at
-a time for webhooks). Fortnox's developer-portal webhooks carry only consent events.
+Customers and invoices also come back (sync.py: `poll`, an hourly `lastmodified` import run by
+the core poll loop, and `import_record`, one record at a time for webhooks).
 """
 
 from decimal import Decimal
 
 from django.conf import settings
-from django.utils import timezone
 
 from integrations.providers.base import (
     BOTH,
@@ -20,8 +20,9 @@ from integrations.providers.base import (
     Capabilities,
     Operation,
     Provider,
+    Schedule,
 )
-from integrations.providers.fortnox import auth, exports, mappers
+from integrations.providers.fortnox import auth, checks, documents, exports, payroll
 from integrations.providers.fortnox.client import FortnoxClient
 from integrations.ratelimit import RateLimitPolicy
 
@@ -76,21 +77,22 @@ class Fortnox(Provider):
     operations = {
         "customer.export": _operation("customer", exports.export_customer,
                                       exports.find_customer),
-        "invoice.export": _operation("invoice", exports.export_invoice, exports.find_invoice,
-                                     on_success=exports.invoice_done),
-        "quote.export": _operation("quote", exports.export_quote, exports.find_quote),
-        "project.export": _operation("project", exports.export_project, exports.find_project),
-        "employee.export": _operation("employee", exports.export_employee,
-                                      exports.find_employee),
-        "time_entry.export": _operation("time_entry", exports.export_time_entry,
-                                        exports.find_time_entry),
-        # Reconciles on every run (see exports.export_payslip), so it needs no separate look-up.
-        "payslip.export": _operation("payslip", exports.export_payslip),
+        "invoice.export": _operation("invoice", documents.export_invoice,
+                                     documents.find_invoice, on_success=documents.invoice_done),
+        "quote.export": _operation("quote", documents.export_quote, documents.find_quote),
+        "project.export": _operation("project", exports.PROJECTS.export, exports.PROJECTS.find),
+        "employee.export": _operation("employee", exports.EMPLOYEES.export,
+                                      exports.EMPLOYEES.find),
+        "time_entry.export": _operation("time_entry", payroll.export_time_entry,
+                                        payroll.find_time_entry),
+        # Reconciles on every run (see payroll.export_payslip), so it needs no separate look-up.
+        "payslip.export": _operation("payslip", payroll.export_payslip),
     }
-    schedules = {
-        "sync: Fortnox import": ("integrations.providers.fortnox.sync.import_all",
-                                 settings.FORTNOX_IMPORT_MINUTES),
-    }
+    validators = checks.VALIDATORS
+
+    @classmethod
+    def schedules(cls):
+        return [Schedule("sync: Fortnox import", settings.FORTNOX_IMPORT_MINUTES)]
 
     def rate_limit_scope(self):
         tenant = self.connection.remote_tenant_id or f"connection-{self.connection.pk}"
@@ -118,15 +120,16 @@ class Fortnox(Provider):
 
         return webhooks.handle(self, event)
 
+    # -- inbound (sync.py) ------------------------------------------------------------------
+    def poll(self, *, record_types=None, since=None):
+        from integrations.providers.fortnox import sync
+
+        return sync.poll(self, record_types=record_types, since=since)
+
     def import_record(self, record_type, remote_id):
         from integrations.providers.fortnox import sync
 
-        return sync.import_record(self.connection, record_type, remote_id)
-
-    # -- checks before sending --------------------------------------------------------------
-    def validate_export(self, record_type, obj):
-        """Every problem that blocks sending `obj` (ValidationProblem, with fix links)."""
-        return exports.problems_for(record_type, obj)
+        return sync.import_one(self, record_type, remote_id)
 
     # -- seed interface ---------------------------------------------------------------------
     def test_connection(self):
@@ -155,17 +158,3 @@ class Fortnox(Provider):
             if code and code not in codes:
                 codes[code] = {"code": code, "name": code, "rate": None}
         return list(codes.values())
-
-    def get_invoice_status(self, remote_id):
-        remote = self.client().get_json(f"/3/invoices/{remote_id}")["Invoice"]
-        return mappers.invoice_status(remote, today=timezone.localdate())
-
-    def import_customers(self, since=None):
-        from integrations.providers.fortnox import sync
-
-        return sync.import_changes(self.connection, record_types=("customer",), since=since)
-
-    def import_invoices(self, since=None):
-        from integrations.providers.fortnox import sync
-
-        return sync.import_changes(self.connection, record_types=("invoice",), since=since)

@@ -25,7 +25,8 @@ urlpatterns = [
     path("api/accounting/pogo/disconnect", api.disconnect, name="api_disconnect"),
     path("api/accounting/pogo/send-order", api.send_order, name="api_send_order"),
     path("api/accounting/pogo/invoice", api.invoice, name="api_invoice"),
-    path("api/accounting/pogo/webhook", webhooks.endpoint, {"provider": "poweroffice_go"}, name="api_webhook"),
+    path("api/accounting/pogo/webhook", webhooks.endpoint, {"provider": "poweroffice_go"},
+         name="api_webhook"),
     path("api/accounting/pogo/contracts/<int:pk>/status", api.contract_status,
          name="api_contract_status"),
 ]
