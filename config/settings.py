@@ -103,11 +103,27 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Workers, the web server and the sandbox share one file: wait for the write lock instead of
-    # failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 30, "transaction_mode": "IMMEDIATE"}
-    )
+    # Workers, the web server and the sandbox share one file (one machine). SQLite has one writer
+    # at a time, so everything here is about waiting for it instead of failing:
+    # - `timeout`: a connection that finds the database busy waits up to 30 s (SQLite's busy
+    #   timeout) before "database is locked".
+    # - IMMEDIATE: a transaction takes the write lock when it begins. A deferred one that reads
+    #   first and writes later cannot wait for it (SQLite answers "database is locked" at once,
+    #   busy timeout or not, to avoid a deadlock), which is what two clicks at once would meet.
+    # - WAL: readers never wait for the writer, nor the writer for readers, so pages render
+    #   while a worker writes. It is a property of the file (it persists) and works for any
+    #   number of processes on one machine, not on a network file system.
+    # - synchronous=NORMAL (with WAL it never corrupts): a commit does not wait for fsync, so
+    #   the write lock is held for less. A power cut may forget the last commits; a job whose
+    #   result was forgotten looks like one whose worker died (outcome unknown, looked up at the
+    #   provider by our reference), so nothing is sent twice.
+    # The rule that goes with it: no HTTP inside a transaction (it would hold the one write
+    # lock for the whole round trip).
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    })
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

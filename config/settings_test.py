@@ -1,7 +1,10 @@
 """Settings for the test suite: the real settings, with throwaway secrets so a test run never
 depends on (or touches) a developer's .env keys."""
 
+import atexit
 import os
+import shutil
+import tempfile
 
 from cryptography.fernet import Fernet
 
@@ -12,3 +15,17 @@ os.environ.setdefault("SANDBOX_ENABLED", "true")
 from config.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, as `make run` uses, not Django's default in-memory test database: for an in-memory
+    # database the live server hands its ONE connection to every request thread
+    # (LiveServerThread's `connections_override`), so concurrent requests interleave statements
+    # on one sqlite3 connection ("cannot open savepoint - SQL statements in progress"), which
+    # never happens in production, and their transactions are not even isolated from each
+    # other. With a file each thread has its own connection, the same locking and WAL as
+    # production, and tests may use threads and processes. One fresh directory per test process,
+    # so parallel runs never share a file (nor a stale WAL).
+    _TEST_DB_DIR = tempfile.mkdtemp(prefix="hub-tests-")
+    atexit.register(shutil.rmtree, _TEST_DB_DIR, ignore_errors=True)
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = os.path.join(  # noqa: F405
+        _TEST_DB_DIR, f"hub-test-{os.getpid()}.sqlite3")

@@ -9,6 +9,7 @@ import logging
 from django.db import transaction
 from django.utils.translation import gettext_noop
 
+from integrations.credentials import single_flight
 from integrations.errors import ProviderError
 from integrations.synclog import log_event
 
@@ -32,7 +33,8 @@ def disconnect_connection_rollback_unsafe(provider, *, user=None) -> str:
     from integrations.models import Connection
 
     connection = provider.connection
-    with transaction.atomic():
+    # The refresh lock: a refresh in flight saves its rotated grant first, and we revoke that.
+    with single_flight(connection), transaction.atomic():
         fresh = Connection.objects.select_for_update().get(pk=connection.pk)
         stored = fresh.credentials
         fresh.status = Connection.Status.DISCONNECTED

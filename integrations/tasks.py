@@ -37,3 +37,14 @@ def import_changes(connection_id, record_types=None, since=None):
         return run_import(connection, record_types=record_types, since=since)
     except ProviderError as exc:  # logged in the sync monitor by run_import
         return {"error": exc.message}
+
+
+def run_provider_schedule(provider_key, hook):
+    """One run of a provider's periodic hook (a `Schedule` from its `schedules()`); only the
+    hooks the provider declares there can be run this way."""
+    from integrations.providers import registry
+
+    provider = registry.get(provider_key)
+    if hook not in {schedule.hook for schedule in provider.schedules()}:
+        raise LookupError(f"{provider.name} declares no schedule running {hook!r}")
+    return getattr(provider, hook)()

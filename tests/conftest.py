@@ -1,11 +1,15 @@
 """Shared fixtures. Tests run on SQLite by default and on PostgreSQL when DATABASE_URL says so
-(CI always does); tests that need real concurrency are marked `postgres` and skip on SQLite."""
+(CI always does). On SQLite the test database is a file, as in production
+(config/settings_test.py), so concurrency tests with threads and processes run on both. Only a
+test of what PostgreSQL alone has (its row locks, its clock, its SQL) is marked `postgres` and
+skips on SQLite."""
 
 import pytest
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "postgres: needs PostgreSQL (real row locks, processes)")
+    config.addinivalue_line("markers", "postgres: tests what only PostgreSQL has (row locks, "
+                                       "its clock, its SQL)")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -13,7 +17,7 @@ def pytest_collection_modifyitems(config, items):
 
     if connection.vendor == "postgresql":
         return
-    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://... (CI does)")
+    skip = pytest.mark.skip(reason="PostgreSQL only: set DATABASE_URL=postgres://... (CI does)")
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)

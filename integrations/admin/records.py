@@ -1,10 +1,9 @@
-"""Connections, links, poll cursors, the webhook inbox and the rate-limit buckets.
+"""Connections, links, poll cursors and the rate-limit buckets (the webhook inbox is in
+`webhooks.py`).
 
 Connections are made and remade by the connect flows, never in admin; their credentials are
 never shown in any form, only whether some are stored.
 """
-
-import re
 
 from django.contrib import admin
 from django.urls import reverse
@@ -19,17 +18,8 @@ from integrations.admin.common import (
     ProviderStatusColumns,
     ReadOnlyAdmin,
     pretty_json,
-    provider_label,
-    short,
 )
-from integrations.logging import redact
-from integrations.models import Connection, Link, RateLimitBucket, SyncCursor, WebhookEvent
-
-# Enough of a webhook body to see what it is about; the rest may be large and personal.
-WEBHOOK_BODY_SHOWN_BYTES = 4096
-# Header values that authenticate someone; shown as "[redacted]".
-_SECRET_HEADER = re.compile(r"(?i)authorization|cookie|token|secret|api[-_]?key|password|"
-                            r"subscription[-_]?key")
+from integrations.models import Connection, Link, RateLimitBucket, SyncCursor
 
 
 @admin.register(Connection)
@@ -102,53 +92,6 @@ class SyncCursorAdmin(ConnectionChildAdmin):
     list_select_related = ("connection",)
     fields = ("connection", "record_type", "value", "updated_at")
     readonly_fields = ("updated_at",)
-
-
-@admin.register(WebhookEvent)
-class WebhookEventAdmin(ReadOnlyAdmin):
-    """The inbox, read-only. Bodies may hold personal data of the organization's own customers,
-    which its admins may see; events not yet tied to an organization only superusers see."""
-
-    list_display = (
-        "received_at", "provider_name", "provider_event_id", "valid", "processed",
-        "error_short", "source_ip",
-    )
-    list_filter = (ProviderFilter, "valid", "processed")
-    search_fields = ("provider_event_id",)
-    ordering = ("-received_at",)
-    list_per_page = 50
-    fields = (
-        "received_at", "provider_name", "provider_event_id", "connection", "source_ip", "valid",
-        "processed", "processed_at", "error", "headers_pretty", "body_shown",
-    )
-    readonly_fields = fields
-
-    @admin.display(description=_("provider"), ordering="provider")
-    def provider_name(self, obj):
-        return provider_label(obj.provider)
-
-    @admin.display(description=_("error"))
-    def error_short(self, obj):
-        return short(obj.error, 60)
-
-    @admin.display(description=_("headers"))
-    def headers_pretty(self, obj):
-        headers = obj.headers if isinstance(obj.headers, dict) else {}
-        return pretty_json({
-            name: "[redacted]" if _SECRET_HEADER.search(str(name)) else value
-            for name, value in headers.items()
-        })
-
-    @admin.display(description=_("body"))
-    def body_shown(self, obj):
-        raw = bytes(obj.raw_body or b"")
-        text = redact(raw[:WEBHOOK_BODY_SHOWN_BYTES].decode("utf-8", errors="replace"))
-        note = ""
-        if len(raw) > WEBHOOK_BODY_SHOWN_BYTES:
-            note = gettext("Shortened: the first %(shown)d of %(total)d bytes.") % {
-                "shown": WEBHOOK_BODY_SHOWN_BYTES, "total": len(raw)}
-        return format_html('<pre style="white-space:pre-wrap;margin:0">{}</pre><p>{}</p>',
-                           text, note)
 
 
 @admin.register(RateLimitBucket)

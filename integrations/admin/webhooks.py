@@ -1,22 +1,129 @@
-"""Webhook secrets: made, rotated and retired here; the value is shown once, on the page that
-answers "Save" for a new secret, and never again (not in forms, lists, messages or logs).
+"""The webhook inbox (read-only, with "Replay selected events") and the webhook secrets.
 
-Adding a secret for a connection that already has one is the rotation: both stay active until
-the old one is retired (by hand, or after the overlap chosen on the add form).
+Secrets are made, rotated and retired here; the value is shown once, on the page that answers
+"Save" for a new secret, and never again (not in forms, lists, messages or logs). Adding a secret
+for a connection that already has one is the rotation: both stay active until the old one is
+retired (by hand, or after the overlap chosen on the add form).
 """
 
+import re
+from collections import defaultdict
 from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from integrations.admin.common import ConnectionChildAdmin, badge
-from integrations.models import WebhookSecret
-from integrations.webhooks import keys
+from integrations.admin.common import (
+    ConnectionChildAdmin,
+    ProviderFilter,
+    ReadOnlyAdmin,
+    admin_org,
+    badge,
+    pretty_json,
+    provider_label,
+    short,
+)
+from integrations.logging import redact
+from integrations.models import WebhookEvent, WebhookSecret
+from integrations.webhooks import keys, replay_event
+from integrations.webhooks.processing import REPLAYABLE
+
+# Enough of a webhook body to see what it is about; the rest may be large and personal.
+WEBHOOK_BODY_SHOWN_BYTES = 4096
+# Header values that authenticate someone; shown as "[redacted]".
+_SECRET_HEADER = re.compile(r"(?i)authorization|cookie|token|secret|api[-_]?key|password|"
+                            r"subscription[-_]?key|authentication[-_]?value")
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    """The inbox, read-only. Bodies may hold personal data of the organization's own customers,
+    which its admins may see; events not yet tied to an organization only superusers see.
+    Failed and dead events are replayed from the list (action), once their cause is fixed."""
+
+    list_display = (
+        "received_at", "provider_name", "provider_event_id", "status_badge", "attempts",
+        "next_attempt_at", "error_short", "source_ip",
+    )
+    list_filter = (ProviderFilter, "status", "valid")
+    search_fields = ("provider_event_id",)
+    ordering = ("-received_at",)
+    list_per_page = 50
+    actions = ("replay_selected",)
+    fields = (
+        "received_at", "provider_name", "provider_event_id", "connection", "source_ip", "valid",
+        "status_badge", "attempts", "next_attempt_at", "processed_at", "error", "headers_pretty",
+        "body_shown",
+    )
+    readonly_fields = fields
+
+    def has_replay_permission(self, request):
+        # Whoever may see the event (the organization's admins) may have it processed again.
+        return self.has_view_permission(request)
+
+    @admin.display(description=_("provider"), ordering="provider")
+    def provider_name(self, obj):
+        return provider_label(obj.provider)
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, obj):
+        return badge(obj.status, obj.get_status_display())
+
+    @admin.display(description=_("error"))
+    def error_short(self, obj):
+        return short(obj.error, 60)
+
+    @admin.display(description=_("headers"))
+    def headers_pretty(self, obj):
+        headers = obj.headers if isinstance(obj.headers, dict) else {}
+        return pretty_json({
+            name: "[redacted]" if _SECRET_HEADER.search(str(name)) else value
+            for name, value in headers.items()
+        })
+
+    @admin.display(description=_("body"))
+    def body_shown(self, obj):
+        raw = bytes(obj.raw_body or b"")
+        text = redact(raw[:WEBHOOK_BODY_SHOWN_BYTES].decode("utf-8", errors="replace"))
+        note = ""
+        if len(raw) > WEBHOOK_BODY_SHOWN_BYTES:
+            note = gettext("Shortened: the first %(shown)d of %(total)d bytes.") % {
+                "shown": WEBHOOK_BODY_SHOWN_BYTES, "total": len(raw)}
+        return format_html('<pre style="white-space:pre-wrap;margin:0">{}</pre><p>{}</p>',
+                           text, note)
+
+    @admin.action(description=_("Replay selected events"), permissions=["replay"])
+    def replay_selected(self, request, queryset):
+        if not request.user.is_superuser:
+            queryset = queryset.filter(organization=admin_org(request))
+        replayed, skipped = 0, defaultdict(int)
+        for event in queryset.filter(valid=True):
+            if event.status in REPLAYABLE and replay_event(event):
+                replayed += 1
+            else:  # not failed or dead, or its state changed since the page was shown
+                skipped[event.get_status_display()] += 1
+        refused = queryset.exclude(valid=True).count()
+        if replayed:
+            messages.success(request, ngettext(
+                "%(count)d event queued again.", "%(count)d events queued again.", replayed,
+            ) % {"count": replayed})
+        for state, count in skipped.items():
+            messages.warning(request, ngettext(
+                "Skipped %(count)d event that is %(state)s: only failed or dead events are "
+                "replayed.",
+                "Skipped %(count)d events that are %(state)s: only failed or dead events are "
+                "replayed.", count) % {"count": count, "state": str(state).lower()})
+        if refused:
+            messages.warning(request, ngettext(
+                "Skipped %(count)d event that was refused: it was never verified.",
+                "Skipped %(count)d events that were refused: they were never verified.",
+                refused) % {"count": refused})
+
 
 OVERLAPS = {
     "": None, "1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7),

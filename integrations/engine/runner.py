@@ -24,7 +24,7 @@ from integrations.errors import (
     PermanentError,
     RetryableError,
 )
-from integrations.models import Connection, Link, SyncJob
+from integrations.models import Connection, SyncJob
 from integrations.providers import registry
 from integrations.synclog import log_job_event
 
@@ -136,17 +136,11 @@ def _succeed(job, owner, operation, provider, result, started, adopted):
     try:
         with transaction.atomic():
             if operation.links and result.remote_id:
-                Link.objects.update_or_create(
-                    connection=job.connection, record_type=operation.record_type,
-                    local_id=job.local_id,
-                    defaults={
-                        "organization_id": job.organization_id,
-                        "remote_id": str(result.remote_id),
-                        "remote_number": result.remote_number,
-                        "remote_url": result.remote_url or provider.remote_url(result.remote_id),
-                        "synced_at": now,
-                    },
-                )
+                from integrations.links import store_link
+
+                store_link(job.connection, operation.record_type, job.local_id, result.remote_id,
+                           remote_number=result.remote_number,
+                           remote_url=result.remote_url or provider.remote_url(result.remote_id))
             if operation.on_success is not None:
                 operation.on_success(provider, job, result)
             updated = _mine(job, owner).update(

@@ -3,7 +3,8 @@
 1. Store the raw request first (`WebhookEvent`, status `received`): the body as bytes, the
    headers without credentials, NUL characters and lone surrogates written as escapes, so that
    whatever arrives is kept (PostgreSQL refuses both in text).
-2. Parse the body (JSON in UTF-8; anything else, or JSON nested too deeply, is refused).
+2. Parse the body (JSON in UTF-8; anything else, JSON nested too deeply, or strings holding NUL
+   or unpaired surrogates are refused).
 3. Ask the provider which connection(s) the still unverified event names
    (`webhook_connections`), and verify it for one of them (`webhook_verify`, by default our
    HMAC scheme), which gives the sender's event id.
@@ -91,6 +92,28 @@ def _refuse(event, reason, *, connection=None, status=400):
     return status, {"status": Outcome.REFUSED, "error": reason}
 
 
+def _holds_unstorable_text(payload) -> bool:
+    """Whether a string in the payload holds NUL or a lone surrogate, which no database query
+    of the provider's hooks could take. Walked without recursion: the payload may be as deep
+    as the parser allows."""
+    stack = [payload]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def _checked_event_id(value) -> str:
     event_id = str(value or "").strip()
     if not event_id or len(event_id) > MAX_EVENT_ID or not event_id.isprintable():
@@ -117,6 +140,8 @@ def receive(request, provider_class) -> tuple[int, dict]:
         return _refuse(event, "The body is JSON nested too deeply.")
     except (UnicodeDecodeError, ValueError):
         return _refuse(event, "The body is not JSON (UTF-8).")
+    if _holds_unstorable_text(payload):
+        return _refuse(event, "The body holds NUL characters or unpaired surrogates.")
     try:
         candidates = _candidates(provider_class.webhook_connections(payload, http_request))
     except WebhookInvalid as exc:

@@ -105,3 +105,49 @@ def test_a_refresh_inside_a_transaction_is_refused_before_any_request(connection
     connection.refresh_from_db()
     with transaction.atomic():
         assert credentials.access_token_rollback_unsafe(connection)[0] == "access-0"
+
+
+def _waiting_for_an_advisory_lock():
+    with db_connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        return cur.fetchone()[0] > 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_disconnect_waits_for_a_refresh_in_flight_and_revokes_the_rotated_grant(
+        connection, fake_server, monkeypatch):
+    """The row is no longer locked during a refresh, so the disconnect takes the same lock:
+    otherwise it would revoke the old grant while the new one is saved after it."""
+    revoked = []
+    monkeypatch.setattr(FakeBooks, "revoke_credentials",
+                        lambda provider, creds: revoked.append(creds["refresh_token"]))
+    original = FakeBooks.refresh_credentials
+    disconnecting = threading.Thread(target=_disconnect, args=(connection.pk,))
+    seen = {}
+
+    def refresh(provider, creds):
+        disconnecting.start()
+        for _ in range(500):  # until the disconnect waits for our lock, or has finished
+            if not disconnecting.is_alive() or _waiting_for_an_advisory_lock():
+                break
+            threading.Event().wait(0.01)
+        seen["disconnect_finished_during_refresh"] = not disconnecting.is_alive()
+        return original(provider, creds)
+
+    monkeypatch.setattr(FakeBooks, "refresh_credentials", refresh)
+    _expire(connection)
+    credentials.access_token_rollback_unsafe(connection)
+    disconnecting.join()
+    assert seen["disconnect_finished_during_refresh"] is False
+    assert revoked == ["refresh-1"], "the grant that was current when it disconnected"
+    stored = Connection.objects.get(pk=connection.pk)
+    assert stored.status == Connection.Status.DISCONNECTED and stored.credentials == {}
+
+
+def _disconnect(pk):
+    try:
+        connection = Connection.objects.get(pk=pk)
+        FakeBooks(connection).disconnect()
+    finally:
+        db_connection.close()

@@ -79,7 +79,7 @@ def test_connect_then_consent_revoked_then_the_page_says_reconnect(admin_user, s
     secret = new_secret(connection)
     raw = json.dumps({"type": "ConsentRevoked", "tenantId": "998877"}).encode()
     ts = int(time.time())
-    answer = Client().post(reverse("integrations:webhook_fortnox"), data=raw,
+    answer = Client().post(reverse("integrations:webhook", args=["fortnox"]), data=raw,
                            content_type="application/json", HTTP_X_HUB_TIMESTAMP=str(ts),
                            HTTP_X_HUB_EVENT_ID="consent-1",
                            HTTP_X_HUB_SIGNATURE=sign(secret, ts, "consent-1", raw))

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from accounting.models import Customer, Employee, Invoice, Project, TimeEntry
 from integrations.models import Connection, Link, SyncJob, SyncLogEntry
-from integrations.webhooks.fortnox import REVOKED_REASON
+from integrations.providers.fortnox.webhooks import REVOKED_REASON
 from tests.integrations.test_integrations_api_fake_provider import (
     Calls,
     browser,

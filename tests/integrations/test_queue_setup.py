@@ -1,8 +1,15 @@
+import ast
+
 import pytest
 from django.core.management import call_command
+from django.utils.module_loading import import_string
 from django_q.models import Schedule
 
 from integrations.checks import check_task_queue
+from integrations.providers import registry
+from integrations.providers.base import Provider
+from integrations.providers.base import Schedule as ProviderSchedule
+from integrations.tasks import run_provider_schedule
 
 
 @pytest.mark.django_db
@@ -14,6 +21,70 @@ def test_setup_schedules_is_idempotent():
     funcs = {f for _, f, _ in first}
     assert "integrations.tasks.sweep_sync_jobs" in funcs
     assert "integrations.tasks.refresh_expiring_tokens" in funcs
+
+
+class Polled(Provider):
+    key = "polled_test"
+    name = "Polled"
+    calls = []
+
+    @classmethod
+    def schedules(cls):
+        return [ProviderSchedule("sync: Polled test poll", 7),
+                ProviderSchedule("sync: Polled test tidy", 60, hook="tidy")]
+
+    @classmethod
+    def poll_all(cls):
+        cls.calls.append("poll_all")
+        return {"polled": True}
+
+    @classmethod
+    def tidy(cls):
+        cls.calls.append("tidy")
+
+    @classmethod
+    def forbidden(cls):
+        cls.calls.append("forbidden")
+
+
+@pytest.fixture
+def polled():
+    registry.register(Polled)
+    Polled.calls = []
+    yield Polled
+    registry.unregister(Polled.key)
+
+
+@pytest.mark.django_db
+def test_a_providers_schedules_become_rows_that_run_its_hooks(polled):
+    call_command("setup_schedules")
+    rows = {row.name: row for row in Schedule.objects.filter(name__startswith="sync: Polled")}
+    assert {name: (row.func, row.minutes) for name, row in rows.items()} == {
+        "sync: Polled test poll": ("integrations.tasks.run_provider_schedule", 7),
+        "sync: Polled test tidy": ("integrations.tasks.run_provider_schedule", 60)}
+    # what django-q2's scheduler does with a row: literal args to the named task
+    for row in rows.values():
+        import_string(row.func)(*ast.literal_eval(row.args))
+    assert sorted(polled.calls) == ["poll_all", "tidy"]
+
+
+def test_run_provider_schedule_runs_only_declared_hooks(polled):
+    assert run_provider_schedule("polled_test", "poll_all") == {"polled": True}
+    with pytest.raises(LookupError):
+        run_provider_schedule("polled_test", "forbidden")
+    with pytest.raises(LookupError):
+        run_provider_schedule("no_such_provider", "poll_all")
+    assert polled.calls == ["poll_all"]
+
+
+@pytest.mark.django_db
+def test_every_registered_provider_schedule_is_created():
+    call_command("setup_schedules")
+    for provider in registry.all():
+        for schedule in provider.schedules():
+            row = Schedule.objects.get(name=schedule.name)
+            assert ast.literal_eval(row.args) == (provider.key, schedule.hook)
+            assert row.minutes == schedule.minutes
 
 
 @pytest.mark.django_db

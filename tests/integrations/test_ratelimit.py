@@ -184,7 +184,6 @@ def _hammer(key, start_at, queue):
         queue.put((admitted, refused))
 
 
-@pytest.mark.postgres
 def test_four_processes_never_exceed_the_window_and_never_withhold_budget():
     """Safety: never more than the limit in any window. Use: a request is refused only while the
     window is really full, and told exactly when the next slot frees, so the share used is

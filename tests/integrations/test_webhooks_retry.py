@@ -1,5 +1,7 @@
-"""The reported bug: a verified event whose processing failed once was never processed again
-(nothing re-queued it, and the sender's resend was answered "duplicate"). Reproduced as it was
+"""Processing is retried with the engine's backoff until it succeeds or becomes a dead letter.
+
+First the reported bug: a verified event whose processing failed once was never processed again
+(nothing re-queued it, and the sender's resend was answered "duplicate"), reproduced as it was
 reported: Fortnox answering 503 to the import a signed `invoice-updated-v1` event asks for."""
 
 import json
@@ -11,12 +13,17 @@ import responses
 import time_machine
 from django.test import Client
 from django.utils import timezone
+from django_q.models import OrmQ
 
 from accounting.models import Invoice
 from integrations.engine import sweep
-from integrations.models import Connection, WebhookEvent
-from integrations.webhooks import new_secret, sign
-from tests.integrations.test_integrations_api_fake_provider import run_queued
+from integrations.errors import AuthError, PermanentError, RetryableError
+from integrations.models import Connection, SyncLogEntry, WebhookEvent
+from integrations.webhooks import new_secret, process_event, sign
+from tests.integrations.test_integrations_api_fake_provider import queued_tasks, run_queued
+from tests.integrations.test_webhooks_fixtures import HookBooks, send
+
+pytest_plugins = ["tests.integrations.test_webhooks_fixtures"]
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +113,119 @@ def test_a_resend_of_an_event_not_yet_processed_queues_it_again(connection):
     again = post(secret, EVENT)
     assert again.status_code == 200 and again.json()["status"] == "duplicate"
     assert run_queued() == []
+
+
+# -- the retry policy, on a minimal provider -------------------------------------------------
+
+def _event():
+    return WebhookEvent.objects.get(provider_event_id__isnull=False)
+
+
+def test_failures_back_off_like_jobs_then_the_event_becomes_a_dead_letter(hook_conn,
+                                                                          hook_secret, settings):
+    settings.SYNC_MAX_RETRIES = 2
+    settings.SYNC_BACKOFF_JITTER = 0
+    HookBooks.failures = [RetryableError("down", status_code=503) for _ in range(3)]
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        send(hook_secret)
+        assert run_queued() == ["retry"]
+        event = _event()
+        assert (event.status, event.attempts) == ("retry", 1)
+        assert event.next_attempt_at == timezone.now() + timedelta(seconds=1)
+        sweep()
+        assert run_queued() == []  # not due yet
+        clock.shift(timedelta(seconds=1))
+        sweep()
+        assert run_queued() == ["retry"]
+        assert _event().next_attempt_at == timezone.now() + timedelta(seconds=2)
+        clock.shift(timedelta(seconds=2))
+        sweep()
+        assert run_queued() == ["dead"]
+        event = _event()
+        assert (event.status, event.attempts, event.next_attempt_at) == ("dead", 3, None)
+        assert event.error == "down" and not event.processed
+        clock.shift(timedelta(hours=1))
+        sweep()
+        assert run_queued() == []  # a dead letter waits for a person
+    assert HookBooks.handled == []
+    assert list(SyncLogEntry.objects.filter(entity="webhook").order_by("created_at", "id")
+                .values_list("status", flat=True)) == ["retry", "retry", "dead"]
+
+
+def test_a_providers_retry_after_wins(hook_conn, hook_secret, settings):
+    HookBooks.failures = [RetryableError("slow down", status_code=429, retry_after=30)]
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        send(hook_secret)
+        run_queued()
+        assert _event().next_attempt_at == timezone.now() + timedelta(seconds=30)
+        clock.shift(timedelta(seconds=29))
+        sweep()
+        assert run_queued() == []
+        clock.shift(timedelta(seconds=1))
+        sweep()
+        assert run_queued() == ["processed"]
+
+
+def test_a_permanent_error_fails_at_once(hook_conn, hook_secret):
+    HookBooks.failures = [PermanentError("HookBooks has no customer c-9", status_code=404)]
+    send(hook_secret)
+    assert run_queued() == ["failed"]
+    event = _event()
+    assert (event.status, event.error) == ("failed", "HookBooks has no customer c-9")
+    assert SyncLogEntry.objects.filter(entity="webhook", status="failed",
+                                       provider_response_code=404).exists()
+
+
+def test_an_auth_error_waits_for_reauthorization_without_counting_the_attempt(hook_conn,
+                                                                             hook_secret):
+    HookBooks.failures = [AuthError("invalid_grant")]
+    send(hook_secret)
+    assert run_queued() == ["waiting"]
+    hook_conn.refresh_from_db()
+    assert hook_conn.status == Connection.Status.NEEDS_REAUTH
+    event = _event()
+    assert (event.status, event.attempts) == ("retry", 0)
+    sweep()
+    assert run_queued() == []  # not while the connection needs re-authorization
+    Connection.objects.filter(pk=hook_conn.pk).update(status=Connection.Status.CONNECTED)
+    sweep()
+    assert run_queued() == ["processed"]
+
+
+def test_a_lost_task_and_a_dead_worker_are_picked_up_by_the_sweeper(hook_conn, hook_secret,
+                                                                    settings):
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        send(hook_secret)
+        OrmQ.objects.all().delete()  # the broker lost the task
+        sweep()
+        assert run_queued() == []  # not yet: it may still be on its way
+        clock.shift(timedelta(seconds=settings.Q_CLUSTER["retry"] * 2 + 1))
+        sweep()
+        assert len(queued_tasks()) == 1
+        # The worker that takes it dies mid-way: its lease runs out.
+        WebhookEvent.objects.filter(pk=_event().pk).update(
+            status="running", next_attempt_at=timezone.now() + timedelta(seconds=10))
+        OrmQ.objects.all().delete()
+        clock.shift(timedelta(seconds=11))
+        sweep()
+        assert run_queued() == ["processed"]
+    assert HookBooks.handled == [(hook_conn.pk, "c-9")]
+
+
+def test_a_task_delivered_twice_runs_the_handler_once(hook_conn, hook_secret):
+    send(hook_secret)
+    event = _event()
+    assert process_event(event.pk) == "processed"
+    assert process_event(event.pk) == "skipped"
+    assert HookBooks.handled == [(hook_conn.pk, "c-9")]
+
+
+def test_a_resend_of_a_dead_event_gets_one_more_attempt(hook_conn, hook_secret, settings):
+    settings.SYNC_MAX_RETRIES = 0
+    HookBooks.failures = [RetryableError("down")]
+    send(hook_secret)
+    assert run_queued() == ["dead"]
+    assert send(hook_secret)["status"] == "queued_again"
+    assert run_queued() == ["processed"]
+    assert (_event().status, _event().attempts) == ("processed", 2)
+    assert send(hook_secret)["status"] == "duplicate"

@@ -35,7 +35,6 @@ def test_a_tenant_gets_an_external_id_when_none_is_given(tenant):
     assert len(tenant.external_id) == 36
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, available_apps=SANDBOX_APPS)
 def test_concurrent_requests_never_get_the_same_number(make_tenant):
     tenant = make_tenant()

@@ -233,7 +233,6 @@ def test_revoking_a_refresh_token_makes_it_invalid_grant(client, tenant, make_cl
     assert refresh.json()["error"] == "invalid_grant"
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, available_apps=SANDBOX_APPS)
 def test_of_two_concurrent_refreshes_with_one_token_exactly_one_wins(make_tenant):
     tenant = make_tenant()

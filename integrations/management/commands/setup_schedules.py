@@ -1,32 +1,39 @@
 from django.core.management.base import BaseCommand
 from django_q.models import Schedule
 
-# name -> (task, minutes). Created here, never at import, so the set is explicit and idempotent.
+PROVIDER_TASK = "integrations.tasks.run_provider_schedule"
+
+# name -> (task, args, minutes). Created here, never at import, so the set is explicit and
+# idempotent.
 SCHEDULES = {
-    "sync: sweep due and abandoned jobs": ("integrations.tasks.sweep_sync_jobs", 1),
-    "sync: refresh tokens ahead of expiry": ("integrations.tasks.refresh_expiring_tokens", 5),
+    "sync: sweep due and abandoned jobs": ("integrations.tasks.sweep_sync_jobs", (), 1),
+    "sync: refresh tokens ahead of expiry": ("integrations.tasks.refresh_expiring_tokens", (), 5),
 }
 
 
-def extra_schedules():
-    """Providers add their pollers here (name -> (task, minutes))."""
+def provider_schedules():
+    """Every registered provider's periodic hooks (`Provider.schedules()`), each run by
+    `run_provider_schedule(key, hook)`: name -> (task, args, minutes)."""
     from integrations.providers import registry
 
-    extra = {}
+    wanted = {}
     for provider in registry.all():
-        extra.update(getattr(provider, "schedules", {}))
-    return extra
+        for schedule in provider.schedules():
+            wanted[schedule.name] = (PROVIDER_TASK, (provider.key, schedule.hook),
+                                     schedule.minutes)
+    return wanted
 
 
 class Command(BaseCommand):
     help = "Create or update the periodic tasks (idempotent; safe on every deploy)."
 
     def handle(self, *args, **options):
-        wanted = {**SCHEDULES, **extra_schedules()}
-        for name, (func, minutes) in wanted.items():
+        wanted = {**SCHEDULES, **provider_schedules()}
+        for name, (func, task_args, minutes) in wanted.items():
             _, created = Schedule.objects.update_or_create(
                 name=name,
-                defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes,
+                defaults={"func": func, "args": repr(tuple(task_args)) if task_args else None,
+                          "schedule_type": Schedule.MINUTES, "minutes": minutes,
                           "repeats": -1},
             )
             self.stdout.write(f"{'created' if created else 'updated'}: {name} every {minutes} min")

@@ -243,6 +243,7 @@ def complete_authorization(*, code, state, user):
         credentials = {"mode": CODE_MODE, "access_token": token["access_token"],
                        "refresh_token": token.get("refresh_token", ""),
                        "scope": token.get("scope", "")}
+    linked_to = None
     with transaction.atomic():
         connection = (Connection.objects.select_for_update().for_org(organization)
                       .filter(provider=KEY).first())
@@ -250,18 +251,20 @@ def complete_authorization(*, code, state, user):
             connection = Connection(organization=organization, provider=KEY)
         elif (connection.remote_tenant_id and tenant_id
               and connection.remote_tenant_id != tenant_id and connection.links.exists()):
-            revoke(credentials)
-            approved = company.get("CompanyName") or tenant_id
-            raise _blocked(
-                f"You approved a different Fortnox company ({approved}) "
-                f"than the one this organization is linked to "
-                f"({connection.remote_company_name or connection.remote_tenant_id}). Approve "
-                "that company instead, or remove the existing links first.")
-        connection.set_credentials(credentials, expires_at=_expires_at(token))
-        connection.status = Connection.Status.CONNECTED
-        connection.status_reason = ""
-        connection.connected_at = timezone.now()
-        connection.remote_company_name = str(company.get("CompanyName") or "")[:200]
-        connection.remote_tenant_id = tenant_id[:100]
-        connection.save()
+            linked_to = connection.remote_company_name or connection.remote_tenant_id
+        if linked_to is None:
+            connection.set_credentials(credentials, expires_at=_expires_at(token))
+            connection.status = Connection.Status.CONNECTED
+            connection.status_reason = ""
+            connection.connected_at = timezone.now()
+            connection.remote_company_name = str(company.get("CompanyName") or "")[:200]
+            connection.remote_tenant_id = tenant_id[:100]
+            connection.save()
+    if linked_to is not None:
+        revoke(credentials)  # HTTP: only after the row lock's transaction has ended
+        approved = company.get("CompanyName") or tenant_id
+        raise _blocked(
+            f"You approved a different Fortnox company ({approved}) "
+            f"than the one this organization is linked to ({linked_to}). Approve "
+            "that company instead, or remove the existing links first.")
     return connection

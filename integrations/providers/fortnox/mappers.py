@@ -314,11 +314,3 @@ def salary_matches(remote, payload):
             and decimal(remote.get("Number")) == decimal(mine["Number"])
             and decimal(remote.get("Amount")) == decimal(mine["Amount"])
             and (remote.get("TextRow") or "") == mine["TextRow"])
-
-
-def parse_reference(reference):
-    """(organization id, record type, local id) from our `hub-<org>-<type>-<id>`, or None."""
-    parts = (reference or "").split("-")
-    if len(parts) < 4 or parts[0] != "hub" or not parts[1].isdigit():
-        return None
-    return int(parts[1]), "-".join(parts[2:-1]), parts[-1]

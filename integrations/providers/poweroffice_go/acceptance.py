@@ -3,7 +3,7 @@ click the buttons, read the pages; and what the accountant does in PowerOffice G
 accountant page). Used by the acceptance run (`make demo`) and the end-to-end tests.
 
 Jobs run through `drain()`, which calls the same `run_job` the django-q2 worker calls, in this
-process, so a run needs no worker; the scheduled poller is `poller.poll_all`, called the same
+process, so a run needs no worker; the scheduled poll is `PowerOfficeGo.poll_all`, called the same
 way the schedule calls it.
 """
 

@@ -16,7 +16,8 @@ from django.db import connection as db
 
 from integrations.acceptance import AcceptanceFailed, serve
 from integrations.models import Connection, Link, SyncJob, SyncLogEntry
-from integrations.providers.poweroffice_go import acceptance, poller
+from integrations.providers.poweroffice_go import acceptance
+from integrations.providers.poweroffice_go.provider import PowerOfficeGo
 
 
 def run(*, stdout, style, verbosity=1) -> bool:
@@ -155,7 +156,7 @@ class AcceptanceRun:
         started = time.monotonic()
         self.go.register_payment(tenant=self.company.client_id, invoice_id=self.invoice_row["Id"],
                                  amount=f"{self.invoice_row['TotalAmount']:.2f}")
-        poller.poll_all()  # what the schedule runs every POWEROFFICE_GO_POLL_MINUTES
+        PowerOfficeGo.poll_all()  # what the schedule runs every POWEROFFICE_GO_POLL_MINUTES
         page = self.browser.get(f"/contracts/{self.pk}/").text
         ok = 'data-state="paid"' in page and ">Betalt<" in page
         return ok, (f"'Betalt' after one poll, {time.monotonic() - started:.1f} s after the "

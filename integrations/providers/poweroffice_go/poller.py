@@ -5,7 +5,9 @@ request answering 204, so the cost follows what changed, not what is open. Every
 through the limiter shared by all workers, keyed by our subscription key (10 per second for all
 customers together), at background priority, so a person's click is served first.
 
-A relay webhook (`POST /api/accounting/pogo/webhook`) only wakes the same poll early.
+The schedule is the core poll loop (`integrations.inbound`), which calls `PowerOfficeGo.poll`
+for each connected connection; a relay webhook (`POST /api/accounting/pogo/webhook`) only wakes
+the same poll early.
 """
 
 import logging
@@ -14,10 +16,11 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.errors import AuthError, ProviderError
-from integrations.models import Connection, Link, SyncCursor
+from integrations.inbound import mark_polled, move_cursor, read_cursor
+from integrations.links import find_link_by_remote
 from integrations.providers.poweroffice_go.client import PowerOfficeGoClient
-from integrations.providers.poweroffice_go.provider import KEY, PowerOfficeGo, apply_invoice
+from integrations.providers.poweroffice_go.operations import KEY, apply_invoice
+from integrations.providers.poweroffice_go.provider import PowerOfficeGo
 from integrations.synclog import log_event
 
 logger = logging.getLogger("integrations.poweroffice_go")
@@ -37,17 +40,18 @@ def _start_cursor(connection):
     return (since - timedelta(minutes=5)).isoformat()
 
 
-def poll_connection(connection):
-    """One poll of one connection. Returns {"changed": n, "updated": n, "requests": n}."""
-    cursor, _ = SyncCursor.objects.get_or_create(
-        organization_id=connection.organization_id, connection=connection, record_type=CURSOR,
-        defaults={"value": _start_cursor(connection)})
-    since = cursor.value or _start_cursor(connection)
+def poll_connection(connection, *, since=None):
+    """One poll of one connection, from its cursor, or from `since` (a re-read asked for by
+    hand, which leaves the cursor where the schedule has it). Returns {"changed": n,
+    "updated": n}. The cursor moves in the transaction that applies the rows, so a failure
+    anywhere leaves it where it was."""
+    cursor = read_cursor(connection, CURSOR, default=_start_cursor(connection))
+    start = since.isoformat() if since else cursor
     client = PowerOfficeGoClient(PowerOfficeGo(connection))
     rows = client.list("/OutgoingInvoices", {
-        "balanceLastChangedDateTimeOffsetGreaterThan": since, "Fields": FIELDS})
+        "balanceLastChangedDateTimeOffsetGreaterThan": start, "Fields": FIELDS})
     updated = 0
-    newest = since
+    newest = start
     with transaction.atomic():
         for row in rows:
             stamp = row.get("BalanceLastChangedDateTimeOffset")
@@ -55,19 +59,16 @@ def poll_connection(connection):
                 newest = stamp
             if _apply_row(connection, row):
                 updated += 1
-        SyncCursor.objects.filter(pk=cursor.pk).update(value=str(newest),
-                                                       updated_at=timezone.now())
-        Connection.objects.filter(pk=connection.pk).update(last_sync_at=timezone.now())
+        if since is None:
+            move_cursor(connection, CURSOR, newest)
+        mark_polled(connection)
     mark_overdue(connection)
     return {"changed": len(rows), "updated": updated}
 
 
 def _contract_id_for(connection, row):
-    link = Link.objects.filter(connection=connection, record_type="invoice",
-                               remote_id=str(row.get("Id"))).first()
-    if link is None:
-        link = Link.objects.filter(connection=connection, record_type="order",
-                                   remote_id=str(row.get("Id"))).first()
+    link = (find_link_by_remote(connection, "invoice", row.get("Id"))
+            or find_link_by_remote(connection, "order", row.get("Id")))
     return link.local_id if link else None
 
 
@@ -108,24 +109,3 @@ def mark_overdue(connection):
                     invoice_due_date__lt=timezone.localdate(), amount_remaining__gt=0)
             .update(accounting_state=AccountingState.OVERDUE))
 
-
-def poll_all():
-    """The scheduled task: every connected PowerOffice Go connection, one after another."""
-    results = {}
-    for connection in Connection.objects.filter(provider=KEY,
-                                                status=Connection.Status.CONNECTED):
-        try:
-            results[connection.pk] = poll_connection(connection)
-        except AuthError as exc:
-            from integrations.credentials import mark_needs_reauth
-
-            mark_needs_reauth(connection, reason=exc.message)
-            results[connection.pk] = {"error": exc.message}
-        except ProviderError as exc:
-            # Retried by the next run; the cursor did not move, so nothing is lost.
-            log_event(organization_id=connection.organization_id, provider=KEY,
-                      entity="invoice", action="payment.poll", status="failed",
-                      connection=connection, message=exc.message,
-                      response_code=exc.status_code)
-            results[connection.pk] = {"error": exc.message}
-    return results

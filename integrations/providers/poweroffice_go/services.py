@@ -1,7 +1,7 @@
 """What the pages and the API call for PowerOffice Go. Each action validates everything first
 and blocks with every problem at once (each with the place it is fixed); only then is one job
-recorded, inside the caller's transaction, under an idempotency key derived from the intent, so
-re-clicks, two people clicking and retries all land on the same job.
+recorded, in a short transaction of its own, under an idempotency key derived from the intent,
+so re-clicks, two people clicking and retries all land on the same job.
 """
 
 import logging
@@ -20,14 +20,13 @@ from integrations.errors import ActionBlocked, ProviderError, ValidationProblem
 from integrations.models import Connection, Link, SyncJob
 from integrations.providers.poweroffice_go import auth
 from integrations.providers.poweroffice_go.client import PowerOfficeGoClient
-from integrations.providers.poweroffice_go.provider import (
-    KEY,
-    PowerOfficeGo,
+from integrations.providers.poweroffice_go.checks import (
     account_vat_codes,
-    category_mappings,
+    contract_mapping_problems,
     vat_mismatch_message,
     vat_mismatches,
 )
+from integrations.providers.poweroffice_go.provider import KEY, PowerOfficeGo
 from integrations.synclog import log_event
 
 logger = logging.getLogger("integrations.poweroffice_go")
@@ -84,28 +83,7 @@ def _car_problems(car):
 
 
 def _mapping_problems(organization, categories):
-    from contracts.models import LineCategory
-
-    labels = dict(LineCategory.choices)
-    accounts, vats = category_mappings(organization, categories)
-    problems = []
-    for category in categories:
-        label = labels.get(category, category)
-        if category not in vats:
-            problems.append(ValidationProblem(
-                _("Missing VAT mapping for '%(category)s'. Go to Accounting -> Mapping.")
-                % {"category": label},
-                fix_url=mapping_fix_url(organization=organization, provider=KEY,
-                                        category=category, kind="vat"),
-                field=f"mapping.vat.{category}"))
-        if category not in accounts:
-            problems.append(ValidationProblem(
-                _("Missing account mapping for '%(category)s'. Go to Accounting -> Mapping.")
-                % {"category": label},
-                fix_url=mapping_fix_url(organization=organization, provider=KEY,
-                                        category=category, kind="account"),
-                field=f"mapping.account.{category}"))
-    return problems, accounts, vats
+    return contract_mapping_problems(organization, categories)
 
 
 def remote_vat_codes(connection, accounts, *, fresh=False):
@@ -142,7 +120,9 @@ def _vat_problems(organization, connection, accounts, vats, *, fresh=False):
 
 
 def validate_contract(contract, *, connection=None, check_remote=True):
-    """Every problem that blocks sending this contract, at once."""
+    """Every problem that blocks sending this contract, at once. With `check_remote` the
+    mapped accounts' VAT codes are asked from PowerOffice Go (HTTP, cached a minute): call it
+    outside any transaction."""
     connection = connection if connection is not None else get_connection(contract.organization)
     problems = _connection_problems(connection)
     problems += _customer_problems(contract.customer)
@@ -172,21 +152,26 @@ def validate_invoice(contract, *, connection=None):
 
 
 # -- actions ---------------------------------------------------------------------------------
+# Each action validates first, outside any transaction (sending asks PowerOffice Go over HTTP,
+# and on SQLite a transaction holds the whole database's write lock), then records the job in a
+# short transaction of its own. The job re-checks what it needs before it sends, so a change
+# between the two is caught there.
 def _enqueue(connection, operation, record_type, local_id, *, user, variant="", params=None):
-    job, created = enqueue_job(connection=connection, operation=operation,
-                               record_type=record_type, local_id=local_id, user=user,
-                               priority=SyncJob.Priority.INTERACTIVE, variant=variant,
-                               params=params)
-    if not created and job.status in SyncJob.RETRYABLE_BY_HAND:
-        # Clicking again after a failure (e.g. a mapping fixed since) is a retry.
-        retry_job(job, user=user)
-        job.refresh_from_db()
+    with transaction.atomic():
+        job, created = enqueue_job(connection=connection, operation=operation,
+                                   record_type=record_type, local_id=local_id, user=user,
+                                   priority=SyncJob.Priority.INTERACTIVE, variant=variant,
+                                   params=params)
+        if not created and job.status in SyncJob.RETRYABLE_BY_HAND:
+            # Clicking again after a failure (e.g. a mapping fixed since) is a retry.
+            retry_job(job, user=user)
+            job.refresh_from_db()
     return job
 
 
-@transaction.atomic
-def send_order(contract, *, user):
-    """"Send til PowerOffice Go": one order per contract, whoever clicks how often."""
+def send_order_rollback_unsafe(contract, *, user):
+    """"Send til PowerOffice Go": one order per contract, whoever clicks how often. Asks Go
+    while validating, so it must not run inside a transaction."""
     connection = get_connection(contract.organization)
     problems = validate_contract(contract, connection=connection)
     if problems:
@@ -194,7 +179,6 @@ def send_order(contract, *, user):
     return _enqueue(connection, "order.create", "order", contract.pk, user=user)
 
 
-@transaction.atomic
 def invoice_now(contract, *, user):
     """"Fakturer nå": convert and send the order; one invoice per contract."""
     connection = get_connection(contract.organization)
@@ -204,7 +188,6 @@ def invoice_now(contract, *, user):
     return _enqueue(connection, "invoice.create", "invoice", contract.pk, user=user)
 
 
-@transaction.atomic
 def sync_customer(customer, *, user):
     """"Synk kunde": create or update the customer in Go (again whenever it changed)."""
     connection = get_connection(customer.organization)
@@ -357,7 +340,7 @@ def validate_setup(organization):
     problems += mapping_problems
     problems += _vat_problems(organization, connection, accounts, vats, fresh=True)
     if is_connected(connection):
-        from integrations.providers.poweroffice_go.provider import defaults_for
+        from integrations.providers.poweroffice_go.operations import defaults_for
 
         defaults = defaults_for(organization)
         client = PowerOfficeGoClient(PowerOfficeGo(connection))

@@ -6,7 +6,6 @@ Every view works inside the signed-in user's organization; another organization'
 
 from django import forms
 from django.contrib import messages
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,7 +17,7 @@ from accounting.tenancy import get_for_org_or_404
 from integrations.errors import ActionBlocked
 from integrations.models import AccountingSettings, SyncLogEntry
 from integrations.providers.poweroffice_go import panels, services
-from integrations.providers.poweroffice_go.provider import KEY, defaults_for
+from integrations.providers.poweroffice_go.operations import KEY, defaults_for
 from integrations.viewkit import admin_required, is_org_admin, member_required, show_problems
 
 
@@ -170,7 +169,8 @@ def _contract_action(request, pk, action, started):
 @require_POST
 @member_required
 def send_order(request, pk):
-    return _contract_action(request, pk, services.send_order, _("Sending to PowerOffice Go…"))
+    return _contract_action(request, pk, services.send_order_rollback_unsafe,
+                            _("Sending to PowerOffice Go…"))
 
 
 @require_POST
@@ -193,8 +193,7 @@ def contract_status(request, pk):
 def sync_customer(request, pk):
     customer = get_for_org_or_404(Customer, request.organization, pk=pk)
     try:
-        with transaction.atomic():
-            services.sync_customer(customer, user=request.user)
+        services.sync_customer(customer, user=request.user)
     except ActionBlocked as exc:
         show_problems(request, exc)
     else:

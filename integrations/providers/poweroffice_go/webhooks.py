@@ -49,7 +49,9 @@ def handle(provider, event):
 
         result = poll_connection(connection)
     kind = (payload.get("Type") if isinstance(payload, dict) else None) or "event"
-    updated = result.get("updated") if isinstance(result, dict) else None
+    # `poll()` answers {record type: counts}; the poller's own answer is the counts
+    counts = result.get("payment", result) if isinstance(result, dict) else None
+    updated = counts.get("updated") if isinstance(counts, dict) else None
     if updated is None:
         return f"{kind}: polled."
     return f"{kind}: polled, {updated} contract(s) updated."

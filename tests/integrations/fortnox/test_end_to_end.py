@@ -237,7 +237,6 @@ def test_a_lost_response_on_invoice_creation_leaves_one_invoice(connected, invoi
     assert Link.objects.get(record_type="invoice").remote_id == found[0]["DocumentNumber"]
 
 
-@pytest.mark.postgres
 def test_sixteen_workers_on_one_expired_token_refresh_once(connected, frost, sim):
     from accounting.models import Customer
     from integrations.engine import enqueue_job, run_job

@@ -179,7 +179,7 @@ def test_missing_mapping_blocks_before_anything_is_sent(connection, fortnox, inv
         job.last_error)
     assert not fortnox.calls("POST", "/3/invoices")
     problems = registry.get("fortnox")(connection).validate_export("invoice", invoice)
-    assert [p.field for p in problems] == ["account"]
+    assert [p.field for p in problems] == ["mapping.account.material"]
 
 
 def test_quote_create_update_and_exact_find(connection, fortnox, quote):

@@ -147,9 +147,3 @@ def test_rows_with_vat_included_are_read_as_net():
                                           vat_included=True,
                                           category_for_account={"3051": "material"})
     assert values == ["Kakel", "2", "100.00", "0", "material"]
-
-
-def test_parse_reference():
-    assert mappers.parse_reference("hub-4-time_entry-12") == (4, "time_entry", "12")
-    assert mappers.parse_reference("hub-4-invoice-12x") == (4, "invoice", "12x")
-    assert mappers.parse_reference("Olle Ek") is None

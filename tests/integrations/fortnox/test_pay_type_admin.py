@@ -4,7 +4,7 @@ prefilled add page, and an organization's admin sees and saves only their own ro
 import pytest
 
 from integrations.models import PayTypeMapping
-from integrations.providers.fortnox.exports import pay_type_fix_url
+from integrations.providers.fortnox.checks import pay_type_fix_url
 from tests.integrations.admin_helpers import client_for
 
 pytestmark = pytest.mark.django_db

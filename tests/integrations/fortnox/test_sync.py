@@ -223,20 +223,23 @@ def test_invoice_line_changed_in_fortnox(connection, fortnox, invoice):
     assert quantities == [Decimal("14"), Decimal("18")]
 
 
-def test_import_all_marks_a_revoked_connection(connection, fortnox, monkeypatch):
+def test_scheduled_poll_marks_a_revoked_connection(connection, fortnox):
+    from integrations.providers.fortnox.provider import Fortnox
+
     fortnox.access_token = "somebody-else"
     fortnox.refresh_token = "gone"
-    swept = []
-    monkeypatch.setattr("integrations.engine.sweep", lambda: swept.append(1) or 0)
-    summary = sync.import_all()
+    summary = Fortnox.poll_all()
     connection.refresh_from_db()
     assert connection.status == Connection.Status.NEEDS_REAUTH
     assert "connect Fortnox again" in summary[connection.pk]["error"]
-    assert swept == [1]
 
 
-def test_schedule_is_declared():
-    from integrations.management.commands.setup_schedules import extra_schedules
+def test_schedule_is_declared_and_runs_the_poll_loop(settings):
+    from integrations.management.commands.setup_schedules import provider_schedules
+    from integrations.providers.base import Schedule
+    from integrations.providers.fortnox.provider import Fortnox
 
-    assert extra_schedules()["sync: Fortnox import"] == (
-        "integrations.providers.fortnox.sync.import_all", 60)
+    settings.FORTNOX_IMPORT_MINUTES = 45
+    assert Fortnox.schedules() == [Schedule("sync: Fortnox import", 45, "poll_all")]
+    assert provider_schedules()["sync: Fortnox import"] == (
+        "integrations.tasks.run_provider_schedule", ("fortnox", "poll_all"), 45)

@@ -1,4 +1,5 @@
-"""The relay endpoint: signed events for a PowerOffice Go client wake the payment poll."""
+"""The relay endpoint: signed events for a PowerOffice Go client wake the payment poll, at the
+older URL and at the generic one (the same view)."""
 
 import json
 import time
@@ -9,7 +10,7 @@ import responses
 from django.test import Client
 from django.utils import timezone
 
-from integrations.models import Connection, WebhookEvent
+from integrations.models import Connection, SyncLogEntry, WebhookEvent
 from integrations.webhooks import new_secret, process_event, sign
 
 pytestmark = pytest.mark.django_db
@@ -29,10 +30,10 @@ def connection(dealer, settings):
     return conn
 
 
-def _post(body, secret, event_id="ev-1", timestamp=None):
+def _post(body, secret, event_id="ev-1", timestamp=None, url="/api/accounting/pogo/webhook"):
     raw = json.dumps(body).encode()
     timestamp = timestamp or int(time.time())
-    return Client().post("/api/accounting/pogo/webhook", raw, content_type="application/json",
+    return Client().post(url, raw, content_type="application/json",
                          HTTP_X_HUB_TIMESTAMP=str(timestamp), HTTP_X_HUB_EVENT_ID=event_id,
                          HTTP_X_HUB_SIGNATURE=sign(secret, timestamp, event_id, raw))
 
@@ -41,13 +42,39 @@ def test_a_signed_event_is_stored_once_and_wakes_the_poll(connection):
     secret = new_secret(connection)
     body = {"ClientId": "client-1", "Type": "OutgoingInvoice.Changed"}
     assert _post(body, secret).status_code == 200
-    assert _post(body, secret).json()["status"] == "duplicate"
     event = WebhookEvent.objects.get(provider="poweroffice_go")
     with responses.RequestsMock() as rsps:
         rsps.get(f"{BASE}/v2/OutgoingInvoices", status=204)
-        assert process_event(str(event.pk), "integrations.providers.poweroffice_go.webhooks."
-                                            "handle") == "processed"
+        assert process_event(str(event.pk)) == "processed"
         assert len(rsps.calls) == 1  # the same poll the schedule runs
+    assert _post(body, secret).json()["status"] == "duplicate"
+    assert SyncLogEntry.objects.filter(
+        action="webhook", status="info",
+        message="OutgoingInvoice.Changed: polled, 0 contract(s) updated.").exists()
+
+
+def test_the_generic_url_is_the_same_endpoint(connection):
+    secret = new_secret(connection)
+    body = {"ClientId": "CLIENT-1", "Type": "OutgoingInvoice.Changed"}
+    assert _post(body, secret, url="/api/webhooks/poweroffice_go").json()["status"] == "accepted"
+    assert _post(body, secret).json()["status"] == "queued_again"  # same event, not yet run
+    assert WebhookEvent.objects.filter(provider="poweroffice_go",
+                                       provider_event_id__isnull=False).count() == 1
+
+
+def test_a_failing_poll_is_retried_and_a_disconnected_client_is_ignored(connection):
+    secret = new_secret(connection)
+    assert _post({"ClientId": "CLIENT-1"}, secret).status_code == 200
+    event = WebhookEvent.objects.get(provider="poweroffice_go")
+    with responses.RequestsMock() as rsps:
+        rsps.get(f"{BASE}/v2/OutgoingInvoices", status=503)
+        assert process_event(str(event.pk)) == "retry"
+    event.refresh_from_db()
+    assert (event.status, event.attempts) == ("retry", 1)
+    Connection.objects.filter(pk=connection.pk).update(status=Connection.Status.DISCONNECTED)
+    WebhookEvent.objects.filter(pk=event.pk).update(next_attempt_at=timezone.now())
+    with responses.RequestsMock():  # no request at all
+        assert process_event(str(event.pk)) == "processed"
 
 
 def test_bad_signature_stale_timestamp_and_unknown_client_are_refused(connection):
