@@ -17,6 +17,10 @@ connection's id, taken and released in autocommit: it belongs to the database se
 transaction) and an advisory file lock (`fcntl.flock`) per connection on SQLite, which means one
 machine. Calling a refresh inside a transaction is refused (`..._rollback_unsafe`): the save in
 step 4 would not be committed when the lock is released.
+
+Disconnecting takes the same lock (`integrations.connections`): the connection's row is no
+longer locked during a refresh, and the grant it revokes must be the one a refresh in flight
+is about to save, not the one that refresh has just spent.
 """
 
 import fcntl
@@ -87,7 +91,8 @@ def access_token_rollback_unsafe(connection, *, force=False, seen_version=None):
 
 @contextmanager
 def single_flight(connection):
-    """Hold the per-connection refresh lock, with no database transaction open for it."""
+    """Hold the per-connection credentials lock (refresh, disconnect); it needs no database
+    transaction, and none is held for it."""
     from django.db import connection as db
 
     if db.vendor == "sqlite":

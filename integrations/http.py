@@ -1,6 +1,10 @@
 """The HTTP machinery every provider client shares: session, timeouts, rate limit, token,
 error classification and logging. A provider's `client.py` only fills the hooks
 (`base_url`, `auth_headers`, `parse_error`), as django-anymail's backends do.
+
+A request refuses to run inside a database transaction (`refuse_inside_transaction`), and a
+failure without an answer is classified by the exception types in its chain: only a request that
+certainly never left (connect timeout, refused, name not resolved) may simply be sent again.
 """
 
 import http.client

@@ -1,11 +1,15 @@
 """A rate limiter shared by every worker process, keyed by the provider's real scope.
 
-The providers count requests in a sliding window (Fortnox: 25 per 5 s per client and tenant;
-PowerOffice Go: 10 per second per subscription key), so the limiter keeps the same books: per key,
-the times of the admissions still inside the window. A request is admitted only while fewer than
-`limit` admissions lie within the last `window` (stretched by a small headroom, since a request
-reaches the provider a little after we stamp it). That never exceeds the provider's rule and never
+The providers count requests in a sliding window (e.g. 25 per 5 s per client and tenant, or 10
+per second per subscription key), so the limiter keeps the same books: per key, the times of the
+admissions still inside the window. A request is admitted only while fewer than `limit`
+admissions lie within the last `window` (stretched by a small headroom, since a request reaches
+the provider a little after we stamp it). That never exceeds the provider's rule and never
 wastes budget: a slot is free again exactly when the provider forgets it.
+
+The key (`Provider.rate_limit_key(path)`) names the provider, a digest of its scope (a key is
+shown in admin and its URLs, and a scope may be a secret such as a subscription key) and, for
+limits counted per endpoint (`RateLimitPolicy.per_endpoint`), the endpoint.
 
 State is one row per key (`RateLimitBucket`), changed by one atomic statement on PostgreSQL (with
 the database clock, so all processes share one clock) and under the write lock on SQLite (the

@@ -66,19 +66,17 @@ def dispatch(event_pk, provider):
                group=f"webhook-{provider}")
 
 
-def _queue(rows, *, now, **changes) -> list:
+def _queue(rows, *, now, **changes) -> bool:
     """Move `rows` (one event, filtered by the state we saw) to `queued` and queue its task, in
-    one transaction. Returns [pk] when this caller won the row, else []."""
+    one transaction. False when the row was not in that state any more (someone else won)."""
     event = rows.values("pk", "provider").first()
     if event is None:
-        return []
+        return False
     with transaction.atomic():
-        won = rows.filter(pk=event["pk"]).update(
-            status=S.QUEUED, next_attempt_at=now + _lost_after(), **changes)
-        if not won:
-            return []
+        if not rows.update(status=S.QUEUED, next_attempt_at=now + _lost_after(), **changes):
+            return False
         dispatch(event["pk"], event["provider"])
-    return [event["pk"]]
+    return True
 
 
 def queue_new_event(event_pk, provider, *, now):
@@ -91,15 +89,15 @@ def queue_new_event(event_pk, provider, *, now):
 def queue_resent(event) -> bool:
     """The sender sent an event again that we stored but have not processed: try it now (a
     dead or failed one gets one more attempt; its count is kept)."""
-    return bool(_queue(WebhookEvent.objects.filter(pk=event.pk, status__in=RESEND_REQUEUES),
-                       now=timezone.now()))
+    return _queue(WebhookEvent.objects.filter(pk=event.pk, status__in=RESEND_REQUEUES),
+                  now=timezone.now())
 
 
 def replay_event(event) -> bool:
     """Replay a failed or dead event by hand, with a fresh retry budget. False when it is in
     another state (or changed since it was read)."""
     rows = WebhookEvent.objects.filter(pk=event.pk, valid=True, status__in=REPLAYABLE)
-    return bool(_queue(rows, now=timezone.now(), attempts=0))
+    return _queue(rows, now=timezone.now(), attempts=0)
 
 
 def redispatch_due_events(*, limit=500) -> int:
@@ -116,8 +114,8 @@ def redispatch_due_events(*, limit=500) -> int:
     queued = 0
     for pk, status, at in candidates:
         # Only this table's columns in the conditional UPDATE (see the engine's `claimable`).
-        queued += len(_queue(WebhookEvent.objects.filter(pk=pk, status=status,
-                                                         next_attempt_at=at), now=now))
+        queued += _queue(WebhookEvent.objects.filter(pk=pk, status=status, next_attempt_at=at),
+                         now=now)
     if queued:
         logger.info("sweeper queued %d webhook event(s)", queued)
     return queued
@@ -205,5 +203,5 @@ def _log(event, status, message, exc=None):
         return
     log_event(organization_id=event.organization_id, provider=event.provider, entity="webhook",
               action="webhook", status=status, connection=event.connection,
-              local_id=str(event.pk), message=storable_text(message),
-              response_code=getattr(exc, "status_code", None))
+              message=storable_text(message), response_code=getattr(exc, "status_code", None),
+              details={"webhook_event": str(event.pk), "attempts": event.attempts})

@@ -72,59 +72,8 @@ from integrations.models import (
 )
 from integrations.providers import registry
 from integrations.webhooks import new_secret, sign
-from tests.integrations.provider_edge import HttpSpy, in_threads
+from tests.integrations.provider_edge import ProviderFixtures, browser, in_threads
 from tests.integrations.test_integrations_api_fake_provider import run_queued
-
-
-def browser(user):
-    client = Client()
-    client.cookies["django_language"] = "en"
-    client.force_login(user)
-    return client
-
-
-class ProviderFixtures:
-    """What both case classes share: organizations, people, the HTTP spy."""
-
-    provider_key = ""
-
-    @classmethod
-    def provider_class(cls):
-        return registry.get(cls.provider_key)
-
-    @pytest.fixture
-    def edge(self):
-        raise NotImplementedError(f"{type(self).__name__} must supply the `edge` fixture")
-
-    @pytest.fixture
-    def make_connected(self):
-        raise NotImplementedError(f"{type(self).__name__} must supply `make_connected`")
-
-    @pytest.fixture
-    def organization(self, make_org):
-        return make_org("contract-home", name="Contract Home AS", country="NO",
-                        org_number="912345678")
-
-    @pytest.fixture
-    def other_organization(self, make_org):
-        return make_org("contract-other", name="Contract Other AB", country="SE",
-                        currency="SEK", org_number="556677-8899")
-
-    @pytest.fixture
-    def admin(self, make_user, organization):
-        return make_user("contract-admin", organization, role="admin")
-
-    @pytest.fixture
-    def connected(self, make_connected, organization):
-        return make_connected(organization)
-
-    @pytest.fixture
-    def http(self, monkeypatch):
-        return HttpSpy().install(monkeypatch)
-
-    @staticmethod
-    def assert_no_http_in_transaction(http):
-        assert http.inside_transaction() == [], "HTTP sent inside a database transaction"
 
 
 class ProviderContractCases(ProviderFixtures):

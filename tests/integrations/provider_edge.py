@@ -1,7 +1,8 @@
-"""The HTTP edge the shared provider cases (`provider_cases.py`) talk through: `ProviderEdge`,
-which a provider's test module subclasses to play the provider's API with `responses`, and
-`HttpSpy`, which sees every request any code sends with `requests` (from any thread), so the
-cases count calls at the edge and check that none left inside a database transaction."""
+"""What the shared provider cases (`provider_cases.py`) stand on: `ProviderEdge`, which a
+provider's test module subclasses to play the provider's API with `responses`; `HttpSpy`, which
+sees every request any code sends with `requests` (from any thread), so the cases count calls at
+the edge and check that none left inside a database transaction; and `ProviderFixtures`, the
+organizations, people and spy both case classes use."""
 
 import json
 import re
@@ -9,10 +10,13 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import requests
 from django.db import connection as db_connection
+from django.test import Client
 
 from integrations.http import in_transaction
+from integrations.providers import registry
 
 
 class ProviderEdge:
@@ -146,3 +150,54 @@ def in_threads(n, fn):
 
     with ThreadPoolExecutor(max_workers=n) as pool:
         return list(pool.map(worker, range(n)))
+
+
+def browser(user):
+    client = Client()
+    client.cookies["django_language"] = "en"
+    client.force_login(user)
+    return client
+
+
+class ProviderFixtures:
+    """What both case classes share: organizations, people, the HTTP spy."""
+
+    provider_key = ""
+
+    @classmethod
+    def provider_class(cls):
+        return registry.get(cls.provider_key)
+
+    @pytest.fixture
+    def edge(self):
+        raise NotImplementedError(f"{type(self).__name__} must supply the `edge` fixture")
+
+    @pytest.fixture
+    def make_connected(self):
+        raise NotImplementedError(f"{type(self).__name__} must supply `make_connected`")
+
+    @pytest.fixture
+    def organization(self, make_org):
+        return make_org("contract-home", name="Contract Home AS", country="NO",
+                        org_number="912345678")
+
+    @pytest.fixture
+    def other_organization(self, make_org):
+        return make_org("contract-other", name="Contract Other AB", country="SE",
+                        currency="SEK", org_number="556677-8899")
+
+    @pytest.fixture
+    def admin(self, make_user, organization):
+        return make_user("contract-admin", organization, role="admin")
+
+    @pytest.fixture
+    def connected(self, make_connected, organization):
+        return make_connected(organization)
+
+    @pytest.fixture
+    def http(self, monkeypatch):
+        return HttpSpy().install(monkeypatch)
+
+    @staticmethod
+    def assert_no_http_in_transaction(http):
+        assert http.inside_transaction() == [], "HTTP sent inside a database transaction"

@@ -7,6 +7,7 @@ reported: Fortnox answering 503 to the import a signed `invoice-updated-v1` even
 import json
 import time
 from datetime import timedelta
+from importlib import import_module
 
 import pytest
 import responses
@@ -229,3 +230,22 @@ def test_a_resend_of_a_dead_event_gets_one_more_attempt(hook_conn, hook_secret, 
     assert run_queued() == ["processed"]
     assert (_event().status, _event().attempts) == ("processed", 2)
     assert send(hook_secret)["status"] == "duplicate"
+
+
+def test_the_upgrade_makes_events_stuck_before_it_due_for_the_sweeper(hook_conn):
+    from django.apps import apps
+
+    migration = import_module("integrations.migrations.0005_webhookevent_retry")
+    stuck = WebhookEvent.objects.create(
+        provider="hookbooks", connection=hook_conn, organization_id=hook_conn.organization_id,
+        provider_event_id=f"{hook_conn.pk}:old", valid=True, processed=False,
+        raw_body=b'{"account": "A-1", "id": "old"}', error="RuntimeError: disk full")
+    done = WebhookEvent.objects.create(provider="hookbooks", valid=True, processed=True,
+                                       raw_body=b"{}")
+    forged = WebhookEvent.objects.create(provider="hookbooks", valid=False, raw_body=b"{}")
+    migration.set_statuses(apps, None)
+    assert [WebhookEvent.objects.get(pk=e.pk).status for e in (stuck, done, forged)] == [
+        "retry", "processed", "refused"]
+    sweep()
+    assert run_queued() == ["processed"]
+    assert HookBooks.handled == [(hook_conn.pk, "old")]

@@ -27,6 +27,13 @@ TIMEOUT = 20
 
 
 def _post(url, **kwargs):
+    # Go's gateway counts these against our subscription key's 10 per second like any other
+    # request: uncounted, they pushed the next request (a revoke) into a 429.
+    from integrations import ratelimit
+    from integrations.providers.poweroffice_go.provider import PowerOfficeGo
+
+    ratelimit.acquire(PowerOfficeGo(None).rate_limit_key(), PowerOfficeGo.rate_limit,
+                      max_wait=settings.SYNC_RATE_LIMIT_MAX_WAIT_SECONDS)
     try:
         return requests.post(url, timeout=TIMEOUT, **kwargs)
     except requests.RequestException as exc:

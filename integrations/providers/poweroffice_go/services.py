@@ -19,13 +19,13 @@ from integrations.engine import enqueue_job, retry_job
 from integrations.errors import ActionBlocked, ProviderError, ValidationProblem
 from integrations.models import Connection, Link, SyncJob
 from integrations.providers.poweroffice_go import auth
-from integrations.providers.poweroffice_go.client import PowerOfficeGoClient
 from integrations.providers.poweroffice_go.checks import (
     account_vat_codes,
     contract_mapping_problems,
     vat_mismatch_message,
     vat_mismatches,
 )
+from integrations.providers.poweroffice_go.client import PowerOfficeGoClient
 from integrations.providers.poweroffice_go.provider import KEY, PowerOfficeGo
 from integrations.synclog import log_event
 

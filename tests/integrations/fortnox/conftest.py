@@ -1,19 +1,38 @@
-"""The construction firm with its Fortnox connection, mappings and one of each record."""
+"""The construction firm with its Fortnox connection, mappings and one of each record, and
+Fortnox's HTTP edge for the unit tests: `responses`, with each test saying what Fortnox answers
+(flows against a Fortnox that keeps state run on the simulator: test_end_to_end.py)."""
 
 import datetime
+import json
 from decimal import Decimal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 import responses
+import time_machine
 from django.utils import timezone
 
-from tests.integrations.fortnox.fake import FakeFortnox
+API = "https://api.fortnox.se/3"
+AUTH = "https://apps.fortnox.se/oauth-v1"
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+# The records below are dated autumn 2026, so every test here runs on a day in that season: an
+# invoice is not overdue, nor a date in a locked period, just because the calendar moved on.
+SCENARIO_MOMENT = datetime.datetime(2026, 11, 20, 9, 30, tzinfo=STOCKHOLM)
+
+
+@pytest.fixture(autouse=True)
+def scenario_clock():
+    # Ticking: the live server, the limiter and the token expiry see time pass as usual.
+    with time_machine.travel(SCENARIO_MOMENT, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)
 def fortnox_settings(settings):
     settings.FORTNOX_BASE_URL = "https://api.fortnox.se"
-    settings.FORTNOX_AUTH_URL = "https://apps.fortnox.se/oauth-v1"
+    settings.FORTNOX_AUTH_URL = AUTH
     settings.FORTNOX_CLIENT_ID = "hub-client"
     settings.FORTNOX_CLIENT_SECRET = "hub-secret"
     settings.APP_BASE_URL = "https://hub.example.se"
@@ -30,9 +49,69 @@ def roomy_limit(monkeypatch):
 
 
 @pytest.fixture
-def fortnox(roomy_limit):
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        yield FakeFortnox(rsps)
+def rsps(roomy_limit):
+    """Fortnox's edge. A request no test answers meets a refused connection."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+# -- what Fortnox answers, in its own shapes ----------------------------------------------------
+def error_body(code, message):
+    return {"ErrorInformation": {"error": 1, "message": message, "code": code}}
+
+
+def listing(collection, rows, *, page=1, pages=1):
+    """One page of a Fortnox list endpoint."""
+    return {"MetaInformation": {"@TotalResources": len(rows), "@TotalPages": pages,
+                                "@CurrentPage": page}, collection: rows}
+
+
+def echo(rsps, method, path, wrapper, *, status=200, **added):
+    """Fortnox answering a create or update with the record as sent, plus `added` fields."""
+    def answer(request):
+        record = {**json.loads(request.body)[wrapper], **added}
+        return status, {}, json.dumps({wrapper: record})
+
+    rsps.add_callback(method, f"{API}{path}", callback=answer,
+                      content_type="application/json")
+
+
+def answer_invoice_create(rsps, number="1"):
+    """Fortnox creating an invoice: the invoice as sent, under `number`, with its row ids,
+    totals (25 % VAT) and a balance still owing."""
+    def created(request):
+        posted = json.loads(request.body)["Invoice"]
+        total = sum(Decimal(str(r["Price"])) * Decimal(str(r["DeliveredQuantity"]))
+                    * (1 - Decimal(str(r.get("Discount") or 0)) / 100)
+                    for r in posted["InvoiceRows"]) * Decimal("1.25")
+        rows = [{**row, "RowId": 100 + i} for i, row in enumerate(posted["InvoiceRows"])]
+        return 201, {}, json.dumps({"Invoice": {
+            **posted, "DocumentNumber": number, "InvoiceRows": rows, "Total": float(total),
+            "Balance": float(total), "Booked": False, "Cancelled": False, "Sent": False,
+            "FinalPayDate": ""}})
+
+    rsps.add_callback("POST", f"{API}/invoices", callback=created,
+                      content_type="application/json")
+
+
+def lose(rsps, method, path):
+    """Fortnox stores what the next request sends, and its answer never arrives."""
+    rsps.add(method, f"{API}{path}", body=requests.exceptions.ReadTimeout("read timed out"))
+
+
+def requests_to(rsps, method, path):
+    """The requests that reached Fortnox's `path` (under /3, without the query)."""
+    return [call.request for call in rsps.calls if call.request.method == method
+            and urlsplit(call.request.url).path == f"/3{path}"]
+
+
+def sent(request):
+    return json.loads(request.body)
+
+
+def stockholm_minutes(moment):
+    """How Fortnox's `lastmodified` filter writes a moment."""
+    return moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
 
 
 @pytest.fixture

@@ -42,6 +42,7 @@ class FortnoxEdge(ProviderEdge):
         self.access_tokens = set()
         self.refresh_tokens = set()  # each works once
         self.refresh_token = None  # the one issued last
+        self.tenants = set()  # companies whose service account consent stands
         self.serial = itertools.count(1)
         self.customers = {"K-77": {"CustomerNumber": "K-77", "Name": "Berg Bygg AB",
                                    "Type": "COMPANY", "OrganisationNumber": "556000-1111"}}
@@ -79,17 +80,25 @@ class FortnoxEdge(ProviderEdge):
         form = self.form(request)
         if not self._our_client(request):
             return 401, {"error": "invalid_client", "error_description": "Bad client"}
+        grant = form.get("grant_type")
         with self.lock:
-            grant = form.get("grant_type")
             if grant == "refresh_token" and form.get("refresh_token") in self.refresh_tokens:
                 self.refresh_tokens.discard(form["refresh_token"])
+            elif grant == "client_credentials" and request.headers.get("TenantId") in self.tenants:
+                pass  # a service account: no refresh token at all
             elif not (grant == "authorization_code" and form.get("code") == "good-code"):
                 return 400, {"error": "invalid_grant", "error_description": "Invalid grant"}
             n = next(self.serial)
         time.sleep(0.1)  # long enough that unserialised refreshes would overlap
-        self.grant(f"fx-at-{n}", f"fx-rt-{n}")
-        return 200, {"access_token": f"fx-at-{n}", "refresh_token": f"fx-rt-{n}",
-                     "scope": "customer", "expires_in": 3600, "token_type": "bearer"}
+        body = {"access_token": f"fx-at-{n}", "scope": "customer", "expires_in": 3600,
+                "token_type": "bearer"}
+        if grant == "client_credentials":
+            with self.lock:
+                self.access_tokens.add(body["access_token"])
+        else:
+            body["refresh_token"] = f"fx-rt-{n}"
+            self.grant(body["access_token"], body["refresh_token"])
+        return 200, body
 
     def _revoke(self, request):
         form = self.form(request)
@@ -196,3 +205,30 @@ class TestFortnoxContract(ProviderContractCases, WebhookCases):
     def webhook_body(self, connection):
         return {"topic": "customers", "type": "customer-updated-v1",
                 "tenantId": connection.remote_tenant_id, "entityId": "K-77"}
+
+
+class TestFortnoxServiceAccountContract(TestFortnoxContract):
+    """A service account (fact sheet: `account_type=service`): a token from our client and the
+    tenant id, no refresh token, and nothing to revoke through the API (the customer withdraws
+    the consent in Fortnox)."""
+
+    revokes_at_provider = False
+
+    @pytest.fixture
+    def make_connected(self, edge):
+        def make(organization):
+            tenant, access = str(600000 + organization.pk), f"fx-at-service-{organization.pk}"
+            with edge.lock:
+                edge.tenants.add(tenant)
+                edge.access_tokens.add(access)
+            connection = Connection(organization=organization, provider=self.provider_key,
+                                    status=Connection.Status.CONNECTED,
+                                    connected_at=timezone.now(), remote_tenant_id=tenant,
+                                    remote_company_name=organization.name)
+            connection.set_credentials({"mode": "service", "access_token": access,
+                                        "tenant_id": tenant},
+                                       expires_at=timezone.now() + timedelta(hours=1))
+            connection.save()
+            return connection
+
+        return make
