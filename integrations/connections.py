@@ -24,7 +24,7 @@ NOT_TOLD_REASON = gettext_noop(
 
 def disconnect_connection_rollback_unsafe(provider, *, user=None) -> str:
     """Revoke at the provider where it can, then forget the credentials here. Returns REVOKED,
-    NOT_REVOKED or NOTHING (no credentials were stored).
+    NOT_REVOKED or NOTHING (no credentials were stored, or the provider cannot revoke).
 
     The connection is first marked disconnected under its row lock, so no worker refreshes (and
     rotates) a token after we read the stored one; the revocation itself runs outside any
@@ -47,7 +47,8 @@ def disconnect_connection_rollback_unsafe(provider, *, user=None) -> str:
         except ProviderError as exc:
             outcome, detail = NOT_REVOKED, exc.message
         else:
-            outcome = NOT_REVOKED if confirmed is False else REVOKED
+            # True: the provider confirmed; False: it did not; None: its API cannot revoke.
+            outcome = {True: REVOKED, False: NOT_REVOKED}.get(confirmed, NOTHING)
     with transaction.atomic():
         fresh = Connection.objects.select_for_update().get(pk=connection.pk)
         fresh.clear_credentials()

@@ -230,9 +230,11 @@ class Provider:
         outside any database transaction, so it never runs twice at once for one connection."""
         raise NotImplementedError
 
-    def revoke_credentials(self, credentials: dict) -> None:
-        """Tell the provider to forget our grant, where its API allows (HTTP). Raise
-        ProviderError when it refused or could not be reached."""
+    def revoke_credentials(self, credentials: dict) -> bool | None:
+        """Tell the provider to forget our grant, where its API allows (HTTP). True when the
+        provider confirmed, False when it did not (or raise ProviderError); None (this
+        default) when its API has no way to revoke."""
+        return None
 
     def disconnect(self, *, user=None) -> str:
         """Revoke at the provider (where its API allows), then clear the credentials here and
