@@ -9,6 +9,7 @@ from integrations.errors import ActionBlocked
 from integrations.http import in_transaction
 from integrations.models import Link
 from integrations.providers.fortnox import auth
+from tests.integrations.fortnox.conftest import API, AUTH
 
 pytestmark = pytest.mark.django_db
 
@@ -19,11 +20,15 @@ def _state(organization, user):
 
 
 def test_the_unwanted_grant_is_revoked_outside_the_transaction(frost, make_user, connection,
-                                                               fortnox, monkeypatch):
+                                                               rsps, monkeypatch):
     admin = make_user("frost-admin", frost, role="admin")
     Link.objects.create(organization=frost, connection=connection, record_type="customer",
                         local_id="1", remote_id="H1")
-    fortnox.company = {**fortnox.company, "DatabaseNumber": 999, "CompanyName": "Annat AB"}
+    rsps.add("POST", f"{AUTH}/token", json={"access_token": "at-1", "refresh_token": "rt-1",
+                                            "expires_in": 3600, "token_type": "bearer"})
+    rsps.add("GET", f"{API}/companyinformation", json={"CompanyInformation": {
+        "DatabaseNumber": 999, "CompanyName": "Annat AB"}})
+    rsps.add("POST", f"{AUTH}/revoke", json={"revoked": True})
     revoked_in_transaction = []
     real_revoke = auth.revoke
 
@@ -35,4 +40,4 @@ def test_the_unwanted_grant_is_revoked_outside_the_transaction(frost, make_user,
     with pytest.raises(ActionBlocked, match="Annat AB"):
         auth.complete_authorization(code="c", state=_state(frost, admin), user=admin)
     assert revoked_in_transaction == [False]
-    assert fortnox.revoked
+    assert [c.request.url for c in rsps.calls][-1] == f"{AUTH}/revoke"

@@ -3,6 +3,7 @@ the same URLs a person uses (`acceptance.Browser`). Jobs run with `acceptance.dr
 worker's own `run_job`); the payment poll is the scheduled `PowerOfficeGo.poll_all`."""
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 
 from integrations.models import Connection, Link, SyncJob
@@ -158,6 +159,7 @@ def test_20_concurrent_clicks_make_one_order_and_one_invoice_and_never_a_5xx(sta
                                                                              dealer, connected):
     browsers = _people_at_their_browsers(stack["url"], CLICKS)
     pk = _new_contract(admin, dealer, "E2E-3", CAR_AND_ADDON)
+    cache.clear()  # every click asks Go for the accounts' VAT codes, as after a quiet minute
     statuses = _click_all_at_once(browsers, f"/contracts/{pk}/pogo/send/")
     assert [s for s in statuses if s >= 500] == [] and statuses.count(302) == CLICKS
     assert acceptance.drain()
