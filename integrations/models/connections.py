@@ -127,8 +127,8 @@ class WebhookSecret(TenantModel):
 
 
 class OAuthState(TenantModel):
-    """A single-use `state` for a redirect-based connect flow (OAuth authorization code, or
-    PowerOffice Go's onboarding), bound to the user and organization that started it. Only a
+    """A single-use `state` for a redirect-based connect flow (OAuth authorization code, or a
+    provider's own onboarding page), bound to the user and organization that started it. Only a
     hash of the value is stored; see `integrations.oauthstate`."""
 
     provider = models.CharField(max_length=40)

@@ -50,8 +50,8 @@ class AccountMapping(CategoryMapping):
 
 
 class PayTypeMapping(TenantModel):
-    """Our payslip pay type (e.g. "monthly_salary", "overtime") -> the provider's salary code
-    (Fortnox `SalaryCode`). Payslips with an unmapped pay type are not sent."""
+    """Our payslip pay type (e.g. "monthly_salary", "overtime") -> the provider's salary code.
+    Payslips with an unmapped pay type are not sent."""
 
     provider = models.CharField(max_length=40)
     pay_type = models.CharField(_("pay type"), max_length=40,

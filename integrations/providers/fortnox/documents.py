@@ -95,7 +95,7 @@ def explain(client, exc, document, lines, *, date_value, kind):
 def _send(provider, job, kind, update):
     """Create the document, or `update(client, number, document, payload, current)` it when
     linked. Returns (document, lines, Fortnox's document)."""
-    document = job_record(job, check=provider)
+    document = job_record(job, validate_with=provider)
     lines = list(document.lines.all())
     client = FortnoxClient(provider)
     link = find_link(job.connection, kind.record_type, document.pk)

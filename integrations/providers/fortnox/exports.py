@@ -19,6 +19,7 @@ first, in the same job, when it has no Link yet.
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.utils import timezone
 
 from integrations.errors import PermanentError
@@ -43,17 +44,15 @@ RECORDS = {
 
 
 # -- shared by every export -------------------------------------------------------------------
-def job_record(job, *, check=None):
-    """The local record of a job; checked before anything is sent when `check` (the provider)
-    is given."""
-    from accounting import models
-
+def job_record(job, *, validate_with=None):
+    """The local record of a job, checked by the provider's validators first (every problem
+    at once, nothing sent) when `validate_with` (the provider) is given."""
     model_name, related, label = RECORDS[job.record_type]
-    model = getattr(models, model_name)
+    model = apps.get_model("accounting", model_name)
     record = local_record(model.objects.select_related(*related), job.organization,
                           job.local_id, label=label)
-    if check is not None:
-        checks.check(check, job.record_type, record)
+    if validate_with is not None:
+        checks.check(validate_with, job.record_type, record)
     return record
 
 
@@ -149,7 +148,7 @@ def ensure_customer(client, connection, customer):
 
 
 def export_customer(provider, job):
-    customer = job_record(job, check=provider)
+    customer = job_record(job, validate_with=provider)
     return upsert_customer(FortnoxClient(provider), customer, reference=job.external_reference,
                            link=find_link(job.connection, "customer", customer.pk))
 
@@ -207,7 +206,7 @@ class Numbered:
         return ensure_linked(client, connection, self.record_type, record, self.upsert)
 
     def export(self, provider, job):
-        record = job_record(job, check=provider)
+        record = job_record(job, validate_with=provider)
         return self.upsert(FortnoxClient(provider), job.connection, record)
 
     def find(self, provider, job):

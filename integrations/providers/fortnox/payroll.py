@@ -38,7 +38,7 @@ def _find_attendance(client, connection, payload):
 
 
 def export_time_entry(provider, job):
-    entry = job_record(job, check=provider)
+    entry = job_record(job, validate_with=provider)
     client = FortnoxClient(provider)
     payload = _time_payload(client, job.connection, entry)
     link = find_link(job.connection, "time_entry", entry.pk)
@@ -71,7 +71,7 @@ def export_payslip(provider, job):
     """Reconciles every time, so a payslip half sent before a 429 or a lost answer is
     completed, never doubled: rows we already own are updated, matching rows nobody owns are
     adopted, the rest created, and rows a line no longer needs deleted."""
-    payslip = job_record(job, check=provider)
+    payslip = job_record(job, validate_with=provider)
     lines = list(payslip.lines.all())
     client = FortnoxClient(provider)
     employee_id = ensure_employee(client, job.connection, payslip.employee)
