@@ -1,6 +1,6 @@
 """Strict reading of JSON request bodies: unknown fields are rejected as the real provider
-rejects them (with the provider's own "unknown field" error), so a misspelt or invented field fails in
-our tests instead of being silently dropped.
+rejects them (with the provider's own "unknown field" error), so a misspelt or invented field
+fails in our tests instead of being silently dropped.
 
 A field spec says which names an object may carry:
     {"CustomerNumber": None, "InvoiceRows": {"ArticleNumber": None, "Price": None}}

@@ -152,6 +152,22 @@ def in_threads(n, fn):
         return list(pool.map(worker, range(n)))
 
 
+def connected(organization, provider_key, credentials, *, hours=1, **fields):
+    """A CONNECTED connection with `credentials` stored (encrypted) and a valid token."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.models import Connection
+
+    connection = Connection(organization=organization, provider=provider_key,
+                            status=Connection.Status.CONNECTED, connected_at=timezone.now(),
+                            **fields)
+    connection.set_credentials(credentials, expires_at=timezone.now() + timedelta(hours=hours))
+    connection.save()
+    return connection
+
+
 def browser(user):
     client = Client()
     client.cookies["django_language"] = "en"

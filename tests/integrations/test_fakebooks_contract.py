@@ -2,16 +2,13 @@
 refreshes with single-use refresh tokens, creates with our reference and finds by it, has no
 revoke endpoint, no connect flow of our pages and no webhooks (those cases skip)."""
 
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from accounting.models import Customer
-from integrations.models import Connection
 from tests.integrations.fakebooks import BASE, TOKEN_URL
 from tests.integrations.provider_cases import ProviderContractCases, WebhookCases
-from tests.integrations.provider_edge import ProviderEdge
+from tests.integrations.provider_edge import ProviderEdge, connected
 
 
 class FakeBooksEdge(ProviderEdge):
@@ -47,14 +44,10 @@ class TestFakeBooksContract(ProviderContractCases, WebhookCases):
     def make_connected(self, edge):
         def make(organization):
             # The fake server hands out one token pair at a time, shared by its connections.
-            connection = Connection(organization=organization, provider="fakebooks",
-                                    status=Connection.Status.CONNECTED,
-                                    remote_tenant_id=f"fb-{organization.pk}")
-            connection.set_credentials({"access_token": edge.server.access_token,
-                                        "refresh_token": edge.server.refresh_token},
-                                       expires_at=timezone.now() + timedelta(hours=1))
-            connection.save()
-            return connection
+            return connected(organization, "fakebooks",
+                             {"access_token": edge.server.access_token,
+                              "refresh_token": edge.server.refresh_token},
+                             remote_tenant_id=f"fb-{organization.pk}")
 
         return make
 

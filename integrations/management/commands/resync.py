@@ -21,7 +21,7 @@ class Command(BaseCommand):
     help = "Import changes from a provider for one organization, then run its due retries."
 
     def add_arguments(self, parser):
-        parser.add_argument("provider", help="provider key (see the Integrations page or `registry.keys()`)")
+        parser.add_argument("provider", help="provider key, as on the Integrations page")
         parser.add_argument("--org", required=True, help="the organization's slug")
         parser.add_argument("--type", action="append", dest="types", default=[],
                             help="record type to import (repeatable; default: all it imports)")

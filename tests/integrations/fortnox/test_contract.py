@@ -20,7 +20,7 @@ from accounting.models import Customer
 from integrations.models import Connection
 from integrations.providers import registry
 from tests.integrations.provider_cases import ProviderContractCases, WebhookCases
-from tests.integrations.provider_edge import ProviderEdge
+from tests.integrations.provider_edge import ProviderEdge, connected
 
 API = "https://fortnox.contract.test"
 AUTH = "https://apps.fortnox.contract.test/oauth-v1"
@@ -169,16 +169,10 @@ class TestFortnoxContract(ProviderContractCases, WebhookCases):
         def make(organization):
             access, refresh = f"fx-at-first-{organization.pk}", f"fx-rt-first-{organization.pk}"
             edge.grant(access, refresh)
-            connection = Connection(organization=organization, provider=self.provider_key,
-                                    status=Connection.Status.CONNECTED,
-                                    connected_at=timezone.now(),
-                                    remote_tenant_id=str(500000 + organization.pk),
-                                    remote_company_name=organization.name)
-            connection.set_credentials({"mode": "code", "access_token": access,
-                                        "refresh_token": refresh},
-                                       expires_at=timezone.now() + timedelta(hours=1))
-            connection.save()
-            return connection
+            return connected(organization, self.provider_key,
+                             {"mode": "code", "access_token": access, "refresh_token": refresh},
+                             remote_tenant_id=str(500000 + organization.pk),
+                             remote_company_name=organization.name)
 
         return make
 

@@ -9,18 +9,15 @@ import base64
 import itertools
 import re
 import time
-from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
-from django.utils import timezone
 
 from accounting.models import Customer
-from integrations.models import Connection
 from integrations.providers import registry
 from tests.integrations.provider_cases import ProviderContractCases, WebhookCases
-from tests.integrations.provider_edge import ProviderEdge
+from tests.integrations.provider_edge import ProviderEdge, connected
 
 HOST = "https://pogo.contract.test/Demo"
 API = f"{HOST}/v2"
@@ -174,14 +171,9 @@ class TestPowerOfficeGoContract(ProviderContractCases, WebhookCases):
         def make(organization):
             client_key, token = f"client-key-{organization.pk}", f"pogo-at-first-{organization.pk}"
             edge.grant(client_key, token)
-            connection = Connection(organization=organization, provider=self.provider_key,
-                                    status=Connection.Status.CONNECTED,
-                                    connected_at=timezone.now(),
-                                    remote_tenant_id=f"client-guid-{organization.pk}")
-            connection.set_credentials({"client_key": client_key, "access_token": token},
-                                       expires_at=timezone.now() + timedelta(hours=1))
-            connection.save()
-            return connection
+            return connected(organization, self.provider_key,
+                             {"client_key": client_key, "access_token": token},
+                             remote_tenant_id=f"client-guid-{organization.pk}")
 
         return make
 
