@@ -21,11 +21,11 @@ from django.utils.translation import gettext_lazy as _
 from integrations.admin.common import (
     ConnectionChildAdmin,
     ProviderFilter,
+    ProviderStatusColumns,
     ReadOnlyAdmin,
     admin_org,
     badge,
     pretty_json,
-    provider_label,
     short,
 )
 from integrations.logging import redact
@@ -41,7 +41,7 @@ _SECRET_HEADER = re.compile(r"(?i)authorization|cookie|token|secret|api[-_]?key|
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(ReadOnlyAdmin):
+class WebhookEventAdmin(ProviderStatusColumns, ReadOnlyAdmin):
     """The inbox, read-only. Bodies may hold personal data of the organization's own customers,
     which its admins may see; events not yet tied to an organization only superusers see.
     Failed and dead events are replayed from the list (action), once their cause is fixed."""
@@ -65,14 +65,6 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     def has_replay_permission(self, request):
         # Whoever may see the event (the organization's admins) may have it processed again.
         return self.has_view_permission(request)
-
-    @admin.display(description=_("provider"), ordering="provider")
-    def provider_name(self, obj):
-        return provider_label(obj.provider)
-
-    @admin.display(description=_("status"), ordering="status")
-    def status_badge(self, obj):
-        return badge(obj.status, obj.get_status_display())
 
     @admin.display(description=_("error"))
     def error_short(self, obj):
