@@ -324,3 +324,13 @@ def test_the_callback_of_a_provider_that_connects_elsewhere_is_a_404_not_a_500(a
     assert response.status_code == 404
     assert "does not connect through this address" in response.content.decode()
     assert api.get(url("oauth_callback", "nosuch"), {"code": "x"}).status_code == 404
+
+
+def test_a_body_nested_too_deeply_is_a_400_not_a_500(api, conn):
+    body = "[" * 100_000 + "]" * 100_000
+    for name in ("export", "sync"):
+        response = api.post(url(name, conn.pk), body, content_type="application/json")
+        assert response.status_code == 400, name
+        assert "nested too deeply" in response.json()["detail"]
+    conn.refresh_from_db()
+    assert conn.status == Connection.Status.CONNECTED
