@@ -54,3 +54,18 @@ def test_no_limiter_key_or_admin_page_shows_the_subscription_key(dealer, make_or
     assert changelist.status_code == 200
     assert keys[0].encode() in changelist.content
     assert SUBSCRIPTION_KEY.encode() not in changelist.content
+
+
+def test_a_token_request_spends_a_slot_of_the_same_budget(dealer):
+    """The gateway counts the token service against the subscription key too, so fetching a
+    token takes a limiter slot like every API call (else a token storm could earn 429s)."""
+    from integrations.providers.poweroffice_go import auth
+    from integrations.providers.poweroffice_go.client import token_url
+    from integrations.providers.poweroffice_go.provider import PowerOfficeGo
+
+    with responses.RequestsMock() as rsps:
+        rsps.post(token_url(), json={"access_token": "tok", "expires_in": 1200})
+        auth.fetch_token("client-key")
+    bucket = RateLimitBucket.objects.get()
+    assert bucket.key == PowerOfficeGo(_connection(dealer)).rate_limit_key()
+    assert SUBSCRIPTION_KEY not in bucket.key
