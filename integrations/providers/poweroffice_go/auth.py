@@ -40,22 +40,12 @@ def _post(url, **kwargs):
         raise RetryableError(f"PowerOffice Go could not be reached: {type(exc).__name__}") from None
 
 
-def _take_a_slot():
-    """The token service counts against our subscription key's 10 per second like every other
-    call (the gateway keys its limit by that header), so a token costs a limiter slot too."""
-    from integrations import ratelimit
-    from integrations.providers.poweroffice_go.provider import PowerOfficeGo
-
-    ratelimit.acquire(PowerOfficeGo(None).rate_limit_key(), PowerOfficeGo.rate_limit)
-
-
 def fetch_token(client_key):
     """(access token, expires_at) for one client key. AuthError when PowerOffice Go refuses
     the keys (wrong environment, the integration removed in Go)."""
     if not (settings.POWEROFFICE_GO_APPLICATION_KEY and settings.POWEROFFICE_GO_SUBSCRIPTION_KEY):
         raise AuthError("PowerOffice Go is not configured on this server: set "
                         "POWEROFFICE_GO_APPLICATION_KEY and POWEROFFICE_GO_SUBSCRIPTION_KEY.")
-    _take_a_slot()
     response = _post(
         token_url(), data={"grant_type": "client_credentials"},
         auth=(settings.POWEROFFICE_GO_APPLICATION_KEY, client_key),
