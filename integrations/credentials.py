@@ -96,8 +96,12 @@ def single_flight(connection):
     from django.db import connection as db
 
     if db.vendor == "sqlite":
-        name = f"hub-refresh-{Path(str(db.settings_dict['NAME'])).name}-{connection.pk}.lock"
-        with open(Path(tempfile.gettempdir()) / name, "w") as handle:
+        # Beside the database file (every process that shares the file sees the same lock,
+        # and the lock goes where the database goes); a temp dir for an in-memory database.
+        database = Path(str(db.settings_dict["NAME"]))
+        folder = database.parent if database.parent.is_dir() and database.name != ":memory:" \
+            else Path(tempfile.gettempdir())
+        with open(folder / f".{database.name}-refresh-{connection.pk}.lock", "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
