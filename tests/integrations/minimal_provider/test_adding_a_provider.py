@@ -2,14 +2,17 @@
 way its registry line would register it, gets its settings page and nav entry, its panel on a
 record page, the integrations API, the webhook endpoint and its schedule."""
 
+import ast
 import importlib
 import json
 import time
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.urls import clear_url_caches, reverse
+from django.utils.module_loading import import_string
 from django_q.models import Schedule
 
 from accounting.models import Customer
@@ -103,13 +106,10 @@ def test_the_webhook_endpoint_verifies_stores_and_hands_it_the_event(connection)
 
 
 def test_its_schedule_is_created_and_runs_its_poll(connection):
-    call_command("setup_schedules", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("setup_schedules", stdout=StringIO())
     schedule = Schedule.objects.get(name="sync: MinimalBooks poll")
     assert schedule.minutes == 7
-    from django.utils.module_loading import import_string
-
-    args = schedule.args
-    parsed = eval(args) if isinstance(args, str) and args else ()  # noqa: S307 (django-q2 stores repr)
-    import_string(schedule.func)(*(parsed if isinstance(parsed, tuple) else (parsed,)))
+    # What django-q2's scheduler does with the row: literal_eval its args, call its func.
+    import_string(schedule.func)(*ast.literal_eval(schedule.args))
     assert SEEN["polls"] == [connection.pk]
     assert SyncCursor.objects.get(connection=connection).value == "polled"
