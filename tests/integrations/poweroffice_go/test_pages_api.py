@@ -153,3 +153,17 @@ def test_the_mapping_editor_offers_the_providers_own_accounts(client, dealer, ma
     # Another provider, not connected here: a plain field.
     plain = client.get("/admin/integrations/accountmapping/add/?provider=fortnox").content
     assert b"<datalist" not in plain
+
+
+def test_the_nav_and_the_contract_panel_come_with_the_provider_only_where_it_is_used(
+        client, staff, connection, contract, make_org, make_user):
+    """The provider contributes its nav entry ("Regnskap") and its contract panel through the
+    registry, for organizations that use it; a builder without it sees neither."""
+    nav = client.get("/contracts/").content.decode().split("</nav>")[0]
+    assert 'href="/settings/accounting/"' in nav
+    page = client.get(f"/contracts/{contract.pk}/").content.decode()
+    assert 'id="pogo-panel"' in page
+    builder = make_org("bygg", name="Bygg AB", country="SE", language="sv")
+    client.force_login(make_user("snickare", builder, role="staff"))
+    nav = client.get("/projects/").content.decode().split("</nav>")[0]
+    assert "/settings/accounting/" not in nav
