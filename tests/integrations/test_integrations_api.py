@@ -334,3 +334,29 @@ def test_a_body_nested_too_deeply_is_a_400_not_a_500(api, conn):
         assert "nested too deeply" in response.json()["detail"]
     conn.refresh_from_db()
     assert conn.status == Connection.Status.CONNECTED
+
+
+def test_a_busy_provider_on_revoke_is_asked_again_before_giving_up(api, conn, hubbooks,
+                                                                   monkeypatch):
+    """A 429 (or 5xx) on the revoke is tried again after its Retry-After, so a grant is not
+    left alive because the provider was busy for a second."""
+    from integrations import connections
+    from integrations.errors import RateLimitedError
+
+    answers = [RateLimitedError("slow down", retry_after=1.0, status_code=429), True]
+    waits = []
+
+    def revoke(self, credentials):
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(hubbooks, "revoke_credentials", revoke)
+    monkeypatch.setattr(connections.time, "sleep", waits.append)
+    response = api.post(url("disconnect", conn.pk))
+    assert response.status_code == 200
+    assert waits == [1.0] and answers == []
+    conn.refresh_from_db()
+    assert connections.NOT_TOLD_REASON not in conn.status_reason
+    assert SyncLogEntry.objects.get(action="disconnect").details["revoked"] == "revoked"
