@@ -167,3 +167,13 @@ def test_the_nav_and_the_contract_panel_come_with_the_provider_only_where_it_is_
     client.force_login(make_user("snickare", builder, role="staff"))
     nav = client.get("/projects/").content.decode().split("</nav>")[0]
     assert "/settings/accounting/" not in nav
+
+
+def test_the_generic_callback_answers_go_without_a_500(client, dealer, make_user):
+    """`GET /api/integrations/poweroffice_go/callback` once crashed (AttributeError); now the
+    contract's finish_connect runs and a missing state says what to do."""
+    client.force_login(make_user("sjef", dealer, role="admin"))
+    response = client.get("/api/integrations/poweroffice_go/callback", follow=True)
+    assert response.status_code == 200
+    messages = [str(m) for m in response.context["messages"]]
+    assert any("no state" in m for m in messages), messages
