@@ -102,6 +102,10 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# Keep a process's connection between requests (checked before reuse): opening one costs more
+# than all the queries of a webhook (README, "Webhooks"). `?conn_max_age=0` in the URL opts out.
+DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Workers, the web server and the sandbox share one file (one machine). SQLite has one writer
     # at a time, so everything here is about waiting for it instead of failing:

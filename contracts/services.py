@@ -48,11 +48,19 @@ def apply_accounting_update(*, organization, contract_id, state=None, **fields):
     """Record what the accounting system reported about a contract (the integration calls
     this). Returns the contract, or None when it no longer exists. A state only moves forward,
     except between payment states, where the provider's latest word wins."""
-    from django.utils import timezone
-
     contract = Contract.objects.for_org(organization).filter(pk=contract_id).first()
     if contract is None:
         return None
+    changed = set_accounting_fields(contract, state, fields)
+    contract.save(update_fields=[*changed, "accounting_synced_at"])
+    return contract
+
+
+def set_accounting_fields(contract, state, fields):
+    """`apply_accounting_update`'s rules on a contract in memory, without saving (a poll saves
+    a page of them at once). Returns the names of the fields that changed."""
+    from django.utils import timezone
+
     changed = []
     if state is not None and state != contract.accounting_state:
         current = contract.accounting_state
@@ -65,5 +73,4 @@ def apply_accounting_update(*, organization, contract_id, state=None, **fields):
             setattr(contract, name, value)
             changed.append(name)
     contract.accounting_synced_at = timezone.now()
-    contract.save(update_fields=[*changed, "accounting_synced_at"])
-    return contract
+    return changed

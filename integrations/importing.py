@@ -14,6 +14,13 @@ last changed the record.
 
 A provider subclasses `Importer` per record type and fills the hooks; `import_changes` runs
 them from each type's cursor and moves the cursor only after a run went through.
+
+A run goes page by page (`changed_rows`): the page's links and local records are read in one
+query each, and each changed list row of a linked record is either read in full (FETCH), known
+to be applied already (SKIP: a changed-since filter that lists it again at the same change
+stamp), or enough by itself (FROM_LIST: the list carries everything that can have changed).
+Which one is the provider's call (`row_decision`), from what it kept of the row last time
+(`seen_data`, in `Link.data["seen"]`), since only it knows what its list rows carry.
 """
 
 import hashlib
@@ -26,7 +33,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from integrations.inbound import mark_polled, move_cursor, read_cursor
-from integrations.links import find_link, find_link_by_remote, store_link
+from integrations.links import (
+    find_link,
+    find_link_by_remote,
+    links_by_remote,
+    local_records,
+    store_link,
+)
 from integrations.models import Link
 from integrations.synclog import log_event
 
@@ -34,6 +47,9 @@ logger = logging.getLogger("integrations.importing")
 
 CREATED, UPDATED, CONFLICT, UNCHANGED = "created", "updated", "conflicts", "unchanged"
 LOCAL = "local"
+# What a changed list row of a linked record needs (`Importer.row_decision`).
+FETCH, SKIP, FROM_LIST = "fetch", "skip", "from_list"
+PAGE = 500
 
 
 def empty_counts():
@@ -69,9 +85,41 @@ class Importer:
 
     # -- hooks ------------------------------------------------------------------------------
     def changed_ids(self, since):
-        """Required: the remote ids changed since `since` (everything when None), paging to
-        the end. Duplicates are skipped."""
+        """Required unless `changed_rows` is filled: the remote ids changed since `since`
+        (everything when None), paging to the end. Duplicates are skipped."""
         raise NotImplementedError
+
+    def changed_rows(self, since):
+        """The changed records page by page: yields lists of (remote id, list row or None).
+        By default `changed_ids` in pages of PAGE, without rows (every record is read)."""
+        page = []
+        for remote_id in self.changed_ids(since):
+            page.append((remote_id, None))
+            if len(page) >= PAGE:
+                yield page
+                page = []
+        if page:
+            yield page
+
+    def row_decision(self, link, row) -> str:
+        """FETCH, SKIP or FROM_LIST for a changed list row of a linked record (see the module
+        docstring). By default FETCH: only the provider knows what its list rows carry."""
+        return FETCH
+
+    def seen_data(self, row):
+        """What to keep of a list row (or of a whole record read without one) for
+        `row_decision` next time, JSON; None keeps nothing."""
+        return None
+
+    def apply_row(self, local, row) -> bool:
+        """Apply a FROM_LIST row; True when something changed. By default the fields the
+        provider alone owns (`write_status`)."""
+        return self.write_status(local, row)
+
+    def apply_rows(self, pairs) -> list:
+        """Apply a page's FROM_LIST rows, [(local, row)]: a bool per pair, True where something
+        changed. By default `apply_row` each; a provider may write the page at once."""
+        return [self.apply_row(local, row) for local, row in pairs]
 
     def fetch(self, remote_id):
         """Required: the remote record, or None when it is gone."""
@@ -128,12 +176,51 @@ class Importer:
     def run(self, since):
         counts = empty_counts()
         self.seen = set()
-        for remote_id in self.changed_ids(since):
-            remote_id = str(remote_id or "")
-            if remote_id and remote_id not in self.seen:
-                self.import_one(remote_id, counts)
+        for page in self.changed_rows(since):
+            self.import_page(page, counts)
         self.after_run(since, counts)
         return counts
+
+    def import_page(self, page, counts):
+        """One page of (remote id, list row or None): links and local records read in one
+        query each, rows that answer by themselves applied together, the rest read one by
+        one."""
+        rows = {}
+        for remote_id, row in page:
+            remote_id = str(remote_id or "")
+            if remote_id and remote_id not in self.seen and remote_id not in rows:
+                rows[remote_id] = row
+        links = links_by_remote(self.connection, self.record_type, rows)
+        records = local_records(self.local_model(), self.organization,
+                                [link.local_id for link in links.values()])
+        from_list = []
+        for remote_id, row in rows.items():
+            self.seen.add(remote_id)
+            link = links.get(remote_id)
+            local = records.get(link.local_id) if link is not None else None
+            if link is not None and local is None:  # deleted here: not brought back
+                counts[UNCHANGED] += 1
+                continue
+            decision = FETCH if link is None or row is None else self.row_decision(link, row)
+            if decision == SKIP:
+                counts[UNCHANGED] += 1
+            elif decision == FROM_LIST:
+                from_list.append((link, local, row))
+            else:
+                counts[self._import(remote_id, found=(link, local), row=row)] += 1
+        if from_list:
+            self._apply_rows(from_list, counts)
+
+    def _apply_rows(self, from_list, counts):
+        now = timezone.now()
+        with transaction.atomic():
+            changed = self.apply_rows([(local, row) for _link, local, row in from_list])
+            for (link, _local, row), was_changed in zip(from_list, changed, strict=True):
+                counts[UPDATED if was_changed else UNCHANGED] += 1
+                link.data = {**(link.data or {}), "seen": self.seen_data(row)}
+                link.synced_at = now
+            Link.objects.bulk_update([link for link, _local, _row in from_list],
+                                     ["data", "synced_at"])
 
     def import_one(self, remote_id, counts=None):
         """Import one remote record now; returns its outcome ("created", "updated",
@@ -145,22 +232,28 @@ class Importer:
             counts[outcome] += 1
         return outcome
 
-    def _import(self, remote_id):
+    def _import(self, remote_id, *, found=None, row=None):
+        """Read one record and apply it. `found`: its (link, local record) when the caller
+        already read them (link None: not linked)."""
         remote = self.fetch(remote_id)
         if remote is None:
             return UNCHANGED
-        link = find_link_by_remote(self.connection, self.record_type, remote_id)
+        seen = self.seen_data(row if row is not None else remote)
+        if found is None:
+            link = find_link_by_remote(self.connection, self.record_type, remote_id)
+            local = self.local(link.local_id) if link is not None else None
+        else:
+            link, local = found
         if link is None:
-            return self.link_or_create(remote_id, remote)
-        local = self.local(link.local_id)
+            return self.link_or_create(remote_id, remote, seen=seen)
         if local is None:  # deleted here: not brought back
             return UNCHANGED
-        return self.reconcile(link, local, remote)
+        return self.reconcile(link, local, remote, seen=seen)
 
     def local(self, local_id):
         return self.local_model().objects.for_org(self.organization).filter(pk=local_id).first()
 
-    def link_or_create(self, remote_id, remote):
+    def link_or_create(self, remote_id, remote, *, seen=None):
         """A remote record without a Link: our own export whose job has not stored its Link yet
         (adopted by our reference), or a record made at the provider (created here)."""
         local = self._adoptable(remote)
@@ -170,7 +263,8 @@ class Importer:
             if local is None:
                 local = self.create_local(remote, prepared)
                 outcome = CREATED
-            snapshot = {"local": self.local_values(local), "remote": self.remote_values(remote)}
+            snapshot = {"local": self.local_values(local), "remote": self.remote_values(remote),
+                        **({"seen": seen} if seen is not None else {})}
             try:
                 store_link(self.connection, self.record_type, local.pk, remote_id,
                            remote_number=remote_id, data=snapshot,
@@ -194,7 +288,7 @@ class Importer:
             return None
         return self.local(parsed[2])
 
-    def reconcile(self, link, local, remote):
+    def reconcile(self, link, local, remote, *, seen=None):
         local_now = self.local_values(local)
         remote_now = self.remote_values(remote)
         snapshot = link.data or {}
@@ -217,7 +311,9 @@ class Importer:
                 self.write_local(local, {f: remote_now[f] for f in apply})
             status_changed = self.write_status(local, remote)
             Link.objects.filter(pk=link.pk).update(
-                data={"local": synced_local, "remote": remote_now}, synced_at=timezone.now(),
+                data={"local": synced_local, "remote": remote_now,
+                      **({"seen": seen} if seen is not None else {})},
+                synced_at=timezone.now(),
                 **({"remote_modified_at": timezone.now()} if remote_changed else {}))
             if conflict:
                 self._log_conflict(local, link, conflict, remote_won, local_now, remote_now)

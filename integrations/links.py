@@ -46,6 +46,44 @@ def find_link_by_remote(connection, record_type, remote_id):
                                remote_id=str(remote_id)).first()
 
 
+# Ids per IN (...) clause: far below SQLite's bound parameters (32766) and PostgreSQL's, so a
+# page of any provider's list is one query.
+IN_CHUNK = 5000
+
+
+def _chunks(ids):
+    ids = list(dict.fromkeys(str(i) for i in ids if i not in (None, "")))
+    for start in range(0, len(ids), IN_CHUNK):
+        yield ids[start:start + IN_CHUNK]
+
+
+def links_by_remote(connection, record_types, remote_ids) -> dict:
+    """{remote id: Link} for a page of remote ids, in one query (per IN_CHUNK ids).
+    `record_types` is one type or several; with several, the first listed wins an id linked
+    under more than one."""
+    types = [record_types] if isinstance(record_types, str) else list(record_types)
+    found = {}
+    for chunk in _chunks(remote_ids):
+        for link in Link.objects.filter(connection=connection, record_type__in=types,
+                                        remote_id__in=chunk):
+            other = found.get(link.remote_id)
+            if other is None or types.index(link.record_type) < types.index(other.record_type):
+                found[link.remote_id] = link
+    return found
+
+
+def local_records(model_or_queryset, organization, local_ids) -> dict:
+    """{str(pk): record} of the local records a page of links names, inside the organization,
+    in one query (per IN_CHUNK ids); a deleted one is simply absent."""
+    queryset = (model_or_queryset.objects.all() if isinstance(model_or_queryset, type)
+                else model_or_queryset)
+    found = {}
+    for chunk in _chunks(local_ids):
+        found.update({str(record.pk): record
+                      for record in queryset.for_org(organization).filter(pk__in=chunk)})
+    return found
+
+
 def linked_remote_ids(connection, record_type) -> set:
     """Remote ids already claimed by some local record (not to be adopted again)."""
     return set(Link.objects.filter(connection=connection, record_type=record_type)

@@ -1,15 +1,20 @@
 """Receiving one webhook request: the fixed sequence of the endpoint, for every provider.
 
-1. Store the raw request first (`WebhookEvent`, status `received`): the body as bytes, the
-   headers without credentials, NUL characters and lone surrogates written as escapes, so that
-   whatever arrives is kept (PostgreSQL refuses both in text).
-2. Parse the body (JSON in UTF-8; anything else, JSON nested too deeply, or strings holding NUL
-   or unpaired surrogates are refused).
-3. Ask the provider which connection(s) the still unverified event names
+1. Read the raw request and parse the body (JSON in UTF-8; anything else, JSON nested too
+   deeply, or strings holding NUL or unpaired surrogates are refused).
+2. Ask the provider which connection(s) the still unverified event names
    (`webhook_connections`), and verify it for one of them (`webhook_verify`, by default our
    HMAC scheme), which gives the sender's event id.
-4. Dedupe by (connection, event id) and queue processing in the same transaction, then answer
+3. Store the request in the inbox (`WebhookEvent`) and queue its processing in ONE transaction
+   (one insert of the event, one of the task), deduped by (connection, event id), then answer
    200 at once.
+
+Every request is stored, whatever its bytes, exactly once and raw: the body as bytes, the
+headers without credentials, NUL characters and lone surrogates written as escapes (PostgreSQL
+refuses both in text). A refused one is stored as refused, a resent one as duplicate, and one
+whose hooks crash as received with the error (then the 500 goes out), so whatever arrives is
+kept. Storing after verifying, not before, is what makes an accepted event cost one insert:
+a verified event is written once in its final state, with no update and no second commit.
 
 A refused request answers 400 (the sender should not retry what will never verify). Refused
 events are stored without their claimed event id: the inbox's unique id must only ever be taken
@@ -76,20 +81,27 @@ def _candidates(found) -> list:
     return [found]
 
 
-def _store_raw(provider_key, request, raw: bytes) -> WebhookEvent:
+class _Refused(Exception):
+    def __init__(self, reason, *, connection=None, status=400):
+        super().__init__(reason)
+        self.reason, self.connection, self.status = reason, connection, status
+
+
+def _store(provider_key, request, raw: bytes, *, connection=None, **fields) -> WebhookEvent:
+    """The request's one row in the inbox (raw body and headers as they arrived)."""
     return WebhookEvent.objects.create(
         provider=provider_key, raw_body=raw[:MAX_BODY_BYTES], headers=_stored_headers(request),
-        source_ip=_source_ip(request), status=S.RECEIVED,
-    )
+        source_ip=_source_ip(request), connection=connection,
+        organization_id=connection.organization_id if connection is not None else None,
+        **fields)
 
 
-def _refuse(event, reason, *, connection=None, status=400):
-    reason = storable_text(reason, 1000)
-    WebhookEvent.objects.filter(pk=event.pk).update(
-        status=S.REFUSED, valid=False, error=reason, connection=connection,
-        organization_id=connection.organization_id if connection is not None else None)
-    logger.warning("webhook %s refused: %s", event.provider, reason)
-    return status, {"status": Outcome.REFUSED, "error": reason}
+def _refuse(provider_key, request, raw, refused: _Refused):
+    reason = storable_text(refused.reason, 1000)
+    _store(provider_key, request, raw, connection=refused.connection, status=S.REFUSED,
+           valid=False, error=reason)
+    logger.warning("webhook %s refused: %s", provider_key, reason)
+    return refused.status, {"status": Outcome.REFUSED, "error": reason}
 
 
 def _holds_unstorable_text(payload) -> bool:
@@ -123,74 +135,92 @@ def _checked_event_id(value) -> str:
 
 
 def receive(request, provider_class) -> tuple[int, dict]:
-    """Store, verify, dedupe and queue one inbound request for `provider_class` (registered,
+    """Verify, store, dedupe and queue one inbound request for `provider_class` (registered,
     and it `receives_webhooks()`). Returns (HTTP status, JSON body)."""
     http_request = getattr(request, "_request", request)  # a DRF Request wraps Django's
+    key = provider_class.key
     try:
         raw = http_request.body
     except RequestDataTooBig:
-        event = _store_raw(provider_class.key, http_request, b"")
-        return _refuse(event, "The body is too large.", status=413)
-    event = _store_raw(provider_class.key, http_request, raw)
+        return _refuse(key, http_request, b"", _Refused("The body is too large.", status=413))
+    try:
+        connection, event_id = _verified(provider_class, http_request, raw)
+    except _Refused as refused:
+        return _refuse(key, http_request, raw, refused)
+    except Exception as exc:
+        _keep_after_crash(key, http_request, raw, exc)
+        raise
+    return _accept(key, http_request, raw, connection=connection, event_id=event_id)
+
+
+def _verified(provider_class, http_request, raw):
+    """(connection, event id) of a request that verifies; raises `_Refused` with the reason."""
     if len(raw) > MAX_BODY_BYTES:
-        return _refuse(event, "The body is too large.", status=413)
+        raise _Refused("The body is too large.", status=413)
     try:
         payload = json.loads(raw.decode("utf-8"))
     except RecursionError:
-        return _refuse(event, "The body is JSON nested too deeply.")
+        raise _Refused("The body is JSON nested too deeply.") from None
     except (UnicodeDecodeError, ValueError):
-        return _refuse(event, "The body is not JSON (UTF-8).")
+        raise _Refused("The body is not JSON (UTF-8).") from None
     if _holds_unstorable_text(payload):
-        return _refuse(event, "The body holds NUL characters or unpaired surrogates.")
+        raise _Refused("The body holds NUL characters or unpaired surrogates.")
     try:
         candidates = _candidates(provider_class.webhook_connections(payload, http_request))
     except WebhookInvalid as exc:
-        return _refuse(event, str(exc))
+        raise _Refused(str(exc)) from None
     if not candidates:
-        return _refuse(event, "The event names no connection we know (unknown tenant).")
-    connection, event_id, reason = None, "", ""
+        raise _Refused("The event names no connection we know (unknown tenant).")
+    reason = ""
     for candidate in candidates:
         try:
-            event_id = _checked_event_id(
+            return candidate, _checked_event_id(
                 provider_class.webhook_verify(http_request, raw, candidate))
         except WebhookInvalid as exc:
             reason = str(exc)
-            continue
-        connection = candidate
-        break
-    if connection is None:
-        return _refuse(event, reason or "The request could not be verified.",
-                       connection=candidates[0] if len(candidates) == 1 else None)
-    return _accept(event, connection=connection, event_id=event_id)
+    raise _Refused(reason or "The request could not be verified.",
+                   connection=candidates[0] if len(candidates) == 1 else None)
 
 
-def _accept(event, *, connection, event_id):
+def _keep_after_crash(provider_key, http_request, raw, exc):
+    """Something crashed: keep the request (as received, not verified) before the 500."""
+    try:
+        _store(provider_key, http_request, raw, status=S.RECEIVED,
+               error=storable_text(f"{type(exc).__name__}: {exc}", 1000))
+    except Exception:  # the database itself may be what failed; the 500 says the rest
+        logger.exception("webhook %s could not be stored", provider_key)
+
+
+def _accept(provider_key, http_request, raw, *, connection, event_id):
     unique_id = f"{connection.pk}:{event_id}"
-    verified = {"valid": True, "connection": connection,
-                "organization_id": connection.organization_id}
     try:
         with transaction.atomic():
-            WebhookEvent.objects.filter(pk=event.pk).update(provider_event_id=unique_id,
-                                                            **verified)
-            processing.queue_new_event(event.pk, event.provider, now=timezone.now())
+            event = _store(provider_key, http_request, raw, connection=connection, valid=True,
+                           provider_event_id=unique_id,
+                           **processing.new_event_queued(now=timezone.now()))
+            processing.dispatch(event.pk, provider_key)
     except IntegrityError:
-        return _resent(event, unique_id=unique_id, verified=verified)
-    logger.info("webhook %s event %s stored as %s", event.provider, event_id, event.pk)
+        return _resent(provider_key, http_request, raw, connection=connection,
+                       unique_id=unique_id)
+    except Exception as exc:  # the enqueue failed: nothing was written, keep the request
+        _keep_after_crash(provider_key, http_request, raw, exc)
+        raise
+    logger.debug("webhook %s event %s stored as %s", provider_key, event_id, event.pk)
     return 200, {"status": Outcome.ACCEPTED, "event": str(event.pk)}
 
 
-def _resent(event, *, unique_id, verified):
-    """The same event again: this request's row stays as a record of the delivery."""
-    original = WebhookEvent.objects.filter(provider=event.provider,
+def _resent(provider_key, http_request, raw, *, connection, unique_id):
+    """The same event again: this request's row is kept as a record of the delivery."""
+    original = WebhookEvent.objects.filter(provider=provider_key,
                                            provider_event_id=unique_id).first()
-    WebhookEvent.objects.filter(pk=event.pk).update(
-        status=S.DUPLICATE, **verified,
-        error=f"Sent again: the event is {original.pk}." if original else "Sent again.")
+    _store(provider_key, http_request, raw, connection=connection, valid=True,
+           status=S.DUPLICATE,
+           error=f"Sent again: the event is {original.pk}." if original else "Sent again.")
     if original is None or original.status == S.PROCESSED:
-        logger.info("webhook %s event %s: duplicate, not processed again", event.provider,
+        logger.info("webhook %s event %s: duplicate, not processed again", provider_key,
                     unique_id)
         return 200, {"status": Outcome.DUPLICATE}
     requeued = processing.queue_resent(original)
-    logger.info("webhook %s event %s sent again before it was processed: %s", event.provider,
+    logger.info("webhook %s event %s sent again before it was processed: %s", provider_key,
                 unique_id, "queued again" if requeued else f"already {original.status}")
     return 200, {"status": Outcome.QUEUED_AGAIN, "event": str(original.pk)}

@@ -12,6 +12,7 @@ the connection for re-authorization and the event waits, its attempt not counted
 engine's jobs do. Dead and failed events are replayed by hand (`replay_event`).
 """
 
+import functools
 import logging
 import traceback
 
@@ -19,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django_q.brokers import get_broker
 from django_q.tasks import async_task
 
 from integrations.credentials import mark_needs_reauth
@@ -60,10 +62,16 @@ def _lost_after():
     return timezone.timedelta(seconds=settings.Q_CLUSTER["retry"] * 2)
 
 
+@functools.cache
+def _broker():
+    # One per process: django-q2 would otherwise build it again for every task.
+    return get_broker()
+
+
 def dispatch(event_pk, provider):
     """Queue the event's task. Call inside the transaction that made the event `queued`."""
     async_task(TASK, str(event_pk), task_name=f"webhook-{event_pk}",
-               group=f"webhook-{provider}")
+               group=f"webhook-{provider}", broker=_broker())
 
 
 def _queue(rows, *, now, **changes) -> bool:
@@ -79,11 +87,10 @@ def _queue(rows, *, now, **changes) -> bool:
     return True
 
 
-def queue_new_event(event_pk, provider, *, now):
-    """The endpoint's last step for a verified, new event: due now, in the queue."""
-    WebhookEvent.objects.filter(pk=event_pk).update(status=S.QUEUED,
-                                                    next_attempt_at=now + _lost_after())
-    dispatch(event_pk, provider)
+def new_event_queued(*, now) -> dict:
+    """The fields of a verified, new event the endpoint stores: due now, in the queue (its
+    task is dispatched in the same transaction)."""
+    return {"status": S.QUEUED, "next_attempt_at": now + _lost_after()}
 
 
 def queue_resent(event) -> bool:

@@ -167,11 +167,16 @@ class FortnoxClient(ProviderClient):
 
     def iterate(self, path, collection, params=None):
         """Every row of a list endpoint, page by page to the last (`MetaInformation`)."""
+        for rows in self.pages(path, collection, params):
+            yield from rows
+
+    def pages(self, path, collection, params=None):
+        """A list endpoint's rows, one list per page, to the last page (`MetaInformation`)."""
         page = 1
         while True:
             query = {**(params or {}), "limit": PAGE_SIZE, "page": page}
             body = self.get_json(path, query)
-            yield from body.get(collection) or []
+            yield body.get(collection) or []
             meta = _lower_keys(body.get("MetaInformation"))
             total = int(meta.get("@totalpages") or 1)
             current = int(meta.get("@currentpage") or page)

@@ -1,0 +1,27 @@
+"""The WSGI app `bench/webhook_ingest.py` serves with gunicorn: the product's URLs plus one bare
+view, `GET /bench/ok`, that answers "ok" through the same middleware, so the two are measured on
+the same server. The product's own URLs stay untouched (the extra route exists only here)."""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.wsgi import get_wsgi_application  # noqa: E402
+from django.http import HttpResponse  # noqa: E402
+from django.urls import path  # noqa: E402
+
+from config.urls import urlpatterns as product_urlpatterns  # noqa: E402
+
+
+def ok(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [path("bench/ok", ok), *product_urlpatterns]
+settings.ROOT_URLCONF = __name__
+application = get_wsgi_application()
