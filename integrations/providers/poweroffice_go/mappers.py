@@ -8,6 +8,7 @@ the VAT mapping is a check against the account's VAT code, not something we send
 """
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 # Our line categories -> a product per category (the car is a product of its own).
@@ -207,6 +208,14 @@ class PaymentState:
     remaining: Decimal
     due_date: str | None
     invoice_no: str
+
+    def contract_fields(self) -> dict:
+        """The contract's accounting fields this state sets (what Go told us, nothing empty)."""
+        fields = {"invoice_number": self.invoice_no, "invoice_total": self.total,
+                  "amount_paid": self.paid, "amount_remaining": self.remaining}
+        if self.due_date:
+            fields["invoice_due_date"] = date.fromisoformat(self.due_date)
+        return {k: v for k, v in fields.items() if v not in ("", None)}
 
 
 def payment_state(invoice, *, today):

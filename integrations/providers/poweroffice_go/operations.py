@@ -9,7 +9,7 @@ For an order and its invoice our local record is the contract: Links of record t
 and "invoice" have the contract's id as local id (PowerOffice Go gives both the same GUID).
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -270,11 +270,7 @@ def apply_invoice(connection, contract_id, invoice):
     from contracts.services import apply_accounting_update
 
     state = mappers.payment_state(invoice, today=timezone.localdate())
-    fields = {"invoice_number": state.invoice_no, "invoice_total": state.total,
-              "amount_paid": state.paid, "amount_remaining": state.remaining}
-    if state.due_date:
-        fields["invoice_due_date"] = date.fromisoformat(state.due_date)
-    fields = {k: v for k, v in fields.items() if v not in ("", None)}
     contract = apply_accounting_update(organization=connection.organization,
-                                       contract_id=contract_id, state=state.state, **fields)
+                                       contract_id=contract_id, state=state.state,
+                                       **state.contract_fields())
     return contract, state

@@ -17,7 +17,7 @@ so no field forces a read of one invoice.
 """
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -92,7 +92,7 @@ def _apply_page(connection, rows):
             continue
         before = (contract.accounting_state, contract.amount_paid)
         state = mappers.payment_state(row, today=today)
-        names.update(set_accounting_fields(contract, state.state, _invoice_fields(state)))
+        names.update(set_accounting_fields(contract, state.state, state.contract_fields()))
         touched[contract.pk] = contract
         if before == (contract.accounting_state, contract.amount_paid):
             continue
@@ -105,15 +105,6 @@ def _apply_page(connection, rows):
     for entry in entries:
         logger.info("sync %s %s %s:%s -> ok", KEY, entry.action, entry.entity, entry.local_id)
     return updated
-
-
-def _invoice_fields(state):
-    """The contract fields an OutgoingInvoiceDto's payment state sets (as `apply_invoice`)."""
-    fields = {"invoice_number": state.invoice_no, "invoice_total": state.total,
-              "amount_paid": state.paid, "amount_remaining": state.remaining}
-    if state.due_date:
-        fields["invoice_due_date"] = date.fromisoformat(state.due_date)
-    return {k: v for k, v in fields.items() if v not in ("", None)}
 
 
 def _payment_entry(connection, contract, row, state):
