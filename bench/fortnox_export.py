@@ -20,7 +20,6 @@ import argparse
 import os
 import queue
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -131,34 +130,10 @@ def main():
     parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
 
-    import django
-    from django.conf import settings
+    from bench.harness import served_app
 
-    temp_dir = tempfile.TemporaryDirectory()
-    django.setup()
-    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-        settings.DATABASES["default"]["TEST"]["NAME"] = str(Path(temp_dir.name) / "bench.db")
-        settings.DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
-    from django.test.testcases import LiveServerThread, _StaticFilesHandler
-    from django.test.utils import setup_databases, setup_test_environment, teardown_databases
-
-    setup_test_environment()
-    old_config = setup_databases(verbosity=0, interactive=False)
-    server = LiveServerThread("127.0.0.1", _StaticFilesHandler, port=0)
-    server.daemon = True
-    server.start()
-    server.is_ready.wait()
-    if server.error:
-        raise server.error
-    try:
-        report(args, f"http://127.0.0.1:{server.port}/sandbox/fortnox")
-    finally:
-        server.terminate()
-        from django.db import connections
-
-        connections.close_all()
-        teardown_databases(old_config, verbosity=0)
-        temp_dir.cleanup()
+    with served_app() as url:
+        report(args, f"{url}/sandbox/fortnox")
 
 
 def report(args, base_url):

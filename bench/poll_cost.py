@@ -27,7 +27,6 @@ import argparse
 import datetime
 import os
 import sys
-import tempfile
 import uuid
 from collections import deque
 from decimal import Decimal
@@ -370,33 +369,15 @@ def main():
     sizes = args.open or [2000, 10000]
     providers = args.provider or ["fortnox", "poweroffice_go"]
 
-    import django
-    from django.conf import settings
+    from bench.harness import served_app
 
-    temp_dir = tempfile.TemporaryDirectory()
-    django.setup()
-    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-        settings.DATABASES["default"]["TEST"]["NAME"] = str(Path(temp_dir.name) / "bench.db")
-        settings.DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
-    from django.test.testcases import LiveServerThread, _StaticFilesHandler
-    from django.test.utils import setup_databases, setup_test_environment, teardown_databases
-
-    setup_test_environment()
-    settings.DEBUG = False
-    old_config = setup_databases(verbosity=0, interactive=False)
-    server = LiveServerThread("127.0.0.1", _StaticFilesHandler, port=0)
-    server.daemon = True
-    server.start()
-    server.is_ready.wait()
-    if server.error:
-        raise server.error
     failed = False
-    try:
+    with served_app() as url:
         from django.db import connection as db
 
         roomy_limits()
         counter = Counter()
-        root = f"http://127.0.0.1:{server.port}/sandbox"
+        root = f"{url}/sandbox"
         print(f"database={db.vendor}")
         for size in sizes:
             if "fortnox" in providers:
@@ -407,13 +388,6 @@ def main():
                 rows, _pages = pogo_rows(counter, f"{root}/poweroffice_go", size, args.new)
                 print_rows("PowerOffice Go", size, rows)
                 failed |= not all(row[-1] for row in rows)
-    finally:
-        server.terminate()
-        from django.db import connections
-
-        connections.close_all()
-        teardown_databases(old_config, verbosity=0)
-        temp_dir.cleanup()
     print("\nALL GOALS MET" if not failed else "\nSOME GOALS NOT MET")
     sys.exit(1 if failed else 0)
 
