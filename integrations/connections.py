@@ -43,21 +43,28 @@ def disconnect_connection_rollback_unsafe(provider, *, user=None) -> str:
         fresh.status = Connection.Status.DISCONNECTED
         fresh.status_reason = DISCONNECTED_REASON
         fresh.save(update_fields=["status", "status_reason", "updated_at"])
+        version = fresh.credentials_version
     outcome, detail = NOTHING, ""
     if stored:
         try:
             confirmed = _revoke_rollback_unsafe(provider, stored)
         except ProviderError as exc:
             outcome, detail = NOT_REVOKED, exc.message
+        except Exception as exc:  # our bug or an odd answer: still forget the grant here
+            logger.exception("revoke for connection %s crashed", connection.pk)
+            outcome, detail = NOT_REVOKED, f"{type(exc).__name__}: {exc}"
         else:
             # True: the provider confirmed; False: it did not; None: its API cannot revoke.
             outcome = {True: REVOKED, False: NOT_REVOKED}.get(confirmed, NOTHING)
     with transaction.atomic():
         fresh = Connection.objects.select_for_update().get(pk=connection.pk)
-        fresh.clear_credentials()
-        if outcome == NOT_REVOKED:
-            fresh.status_reason = f"{DISCONNECTED_REASON} {NOT_TOLD_REASON}"
-        fresh.save()
+        # Someone may have connected again while the provider was asked: that grant stays.
+        if (fresh.status == Connection.Status.DISCONNECTED
+                and fresh.credentials_version == version):
+            fresh.clear_credentials()
+            if outcome == NOT_REVOKED:
+                fresh.status_reason = f"{DISCONNECTED_REASON} {NOT_TOLD_REASON}"
+            fresh.save()
     for name in ("encrypted_credentials", "token_expires_at", "credentials_version", "status",
                  "status_reason"):
         setattr(connection, name, getattr(fresh, name))

@@ -124,11 +124,21 @@ def single_flight(connection):
 
 
 def mark_needs_reauth(connection, *, reason=""):
+    """A connected connection whose grant the provider refused now needs re-authorization. Only
+    a connected one: an administrator's "Disconnected" (and its reason) is not overwritten by a
+    late job, poll or webhook that found no usable token because of it."""
     from integrations.models import Connection
 
-    connection.status = Connection.Status.NEEDS_REAUTH
-    connection.status_reason = reason[:1000]
-    connection.save(update_fields=["status", "status_reason", "updated_at"])
+    now = timezone.now()
+    marked = Connection.objects.filter(pk=connection.pk, status=Connection.Status.CONNECTED) \
+        .update(status=Connection.Status.NEEDS_REAUTH, status_reason=reason[:1000],
+                updated_at=now)
+    if marked:
+        connection.status = Connection.Status.NEEDS_REAUTH
+        connection.status_reason = reason[:1000]
+    else:
+        connection.refresh_from_db(fields=["status", "status_reason"])
+    return bool(marked)
 
 
 def refresh_expiring(margin_seconds=None):

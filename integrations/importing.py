@@ -341,9 +341,12 @@ class Importer:
                           "lost": {f: lost[f] for f in fields}, "remote_id": link.remote_id})
 
     def queue_export(self, local, local_now):
-        """Our side has changes the provider has not got: send them (once per state)."""
+        """Our side has changes the provider has not got: send them (once per state), where
+        the provider sends this record type at all (else ours simply stays as it is)."""
         from integrations.engine import enqueue_job
 
+        if self.record_type not in self.provider.export_types():
+            return
         enqueue_job(connection=self.connection, operation=f"{self.record_type}.export",
                     record_type=self.record_type, local_id=local.pk,
                     variant=f"sync-{digest(local_now)}")
@@ -365,17 +368,20 @@ def cursor_time(value):
 
 def import_changes(importers, record_types, *, since=None) -> dict:
     """Run each record type's importer (`importers` {type: Importer}) from its cursor, or from
-    `since`, and move each cursor to when its run started once the run went through. Returns
-    {record type: {created, updated, conflicts, unchanged}}."""
+    `since`, and move each cursor to when its run started once the run went through; a run
+    from a `since` later than the cursor leaves the cursor alone, or what changed in between
+    would never be read. Returns {record type: {created, updated, conflicts, unchanged}}."""
     results = {}
     connection = None
     for record_type in record_types:
         importer = importers[record_type]
         connection = importer.connection
         started = timezone.now()
-        start = since or cursor_time(read_cursor(connection, record_type))
+        cursor = cursor_time(read_cursor(connection, record_type))
+        start = since or cursor
         results[record_type] = importer.run(start)
-        move_cursor(connection, record_type, started.isoformat())
+        if since is None or cursor is None or since <= cursor:
+            move_cursor(connection, record_type, started.isoformat())
     if connection is not None:
         mark_polled(connection)
     return results

@@ -48,14 +48,16 @@ Pages, demo, acceptance
     urls                  dotted module with `app_name` and `urlpatterns`, included at the root
     settings_url_name     the provider's own settings page, if it has one
     nav                   [NavEntry] shown to organizations that use the provider
-    panels                {page name: template}: the provider's part of a record's page,
+    panels                {record type: template}: the provider's part of a record's page,
                           rendered with `panel_context(record, request)`
     templates dir         `<package>/templates/` is on the template path automatically
     demo()                ProviderDemo: which demo organization uses it and its mappings
-    acceptance()          dotted path of a callable(stdout, style) -> bool, run by `make demo`
+    acceptance()          dotted path of a callable(*, stdout, style, verbosity) -> bool, run by
+                          `make demo`
 """
 
 import hashlib
+import inspect
 import logging
 import re
 from collections.abc import Callable
@@ -160,12 +162,15 @@ class Provider:
     # -- what it can do (asked by pages and the API) --------------------------------------------
     @classmethod
     def _overrides(cls, hook):
-        return getattr(cls, hook) is not getattr(Provider, hook)
+        # Compare the attributes as defined (not bound): a classmethod read through the class
+        # is a new bound method every time, so `is` would always say "overridden".
+        return inspect.getattr_static(cls, hook) is not inspect.getattr_static(Provider, hook)
 
     @classmethod
     def can_connect_here(cls) -> bool:
         """Whether our pages connect it by sending the browser to the provider and back."""
-        return bool(cls.connect_flow) and cls._overrides("start_connect")
+        return (bool(cls.connect_flow) and cls._overrides("start_connect")
+                and cls._overrides("finish_connect"))
 
     @classmethod
     def can_import(cls) -> bool:
@@ -324,6 +329,6 @@ class Provider:
 
     @classmethod
     def acceptance(cls) -> str:
-        """Dotted path of a callable(stdout, style) -> bool that runs the provider's acceptance
+        """Dotted path of a callable(*, stdout, style, verbosity) -> bool that runs its acceptance
         criteria against its simulator (`make demo`), or "" for none."""
         return ""

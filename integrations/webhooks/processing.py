@@ -38,6 +38,8 @@ S = WebhookEvent.Status
 REPLAYABLE = (S.FAILED, S.DEAD)
 # A resend of an event in one of these states queues it again; a processed one is a duplicate.
 RESEND_REQUEUES = (S.RETRY, S.FAILED, S.DEAD)
+LOST_MESSAGE = ("The worker processing this event stopped (killed, or over the task timeout) "
+                "on each of %(attempts)d attempts; replay it once the cause is fixed.")
 
 
 class Outcome:
@@ -112,6 +114,7 @@ def redispatch_due_events(*, limit=500) -> int:
     as jobs wait), and again those whose task or worker was lost. Safe to run from several
     places at once: each event is taken by a conditional UPDATE only one sweeper wins."""
     now = timezone.now()
+    _bury_lost_for_good(now)
     due = Q(status=S.RETRY, next_attempt_at__lte=now,
             connection__status=Connection.Status.CONNECTED)
     lost = Q(status__in=[S.QUEUED, S.RUNNING], next_attempt_at__lt=now)
@@ -126,6 +129,22 @@ def redispatch_due_events(*, limit=500) -> int:
     if queued:
         logger.info("sweeper queued %d webhook event(s)", queued)
     return queued
+
+
+def _bury_lost_for_good(now):
+    """An event whose worker was lost (killed, or over the task timeout) on its last allowed
+    attempt is a dead letter like one that failed that often: a handler that never returns
+    must not be run again forever."""
+    lost = list(WebhookEvent.objects.filter(
+        valid=True, status=S.RUNNING, next_attempt_at__lt=now,
+        attempts__gt=settings.SYNC_MAX_RETRIES).values_list("pk", "next_attempt_at")[:500])
+    message = LOST_MESSAGE % {"attempts": settings.SYNC_MAX_RETRIES + 1}
+    for pk, at in lost:
+        rows = WebhookEvent.objects.filter(pk=pk, status=S.RUNNING, next_attempt_at=at)
+        if rows.update(status=S.DEAD, error=message):
+            event = WebhookEvent.objects.get(pk=pk)
+            logger.warning("webhook event %s is dead: its worker was lost", pk)
+            _log(event, "dead", message)
 
 
 def process_event(event_id, handler_path=None) -> str:

@@ -15,7 +15,7 @@ from integrations.inbound import move_cursor
 from integrations.links import find_link, find_link_by_remote
 from integrations.models import Connection, SyncCursor, SyncJob, SyncLogEntry
 from integrations.providers import registry
-from integrations.providers.base import Provider
+from integrations.providers.base import BOTH, Capabilities, Operation, Provider
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +29,9 @@ def at(minute):
 class Booky(Provider):
     key = "booky"
     name = "Booky"
+    # Customers go both ways, so a local change the import finds is queued as an export.
+    capabilities = Capabilities(records={"customer": BOTH})
+    operations = {"customer.export": Operation(record_type="customer", perform=None)}
 
 
 class CustomerImporter(importing.Importer):
@@ -203,7 +206,34 @@ def test_an_explicit_since_wins_over_the_cursor(booky, remote):
     assert importer.asked_since == [at(0)]
 
 
+def test_a_since_later_than_the_cursor_leaves_the_cursor_where_it_was(booky, remote):
+    """Asked "since the 20th" while the cursor is at the 1st: what changed in between has not
+    been read yet, so the next scheduled poll must still start from the 1st."""
+    move_cursor(booky.connection, "customer", at(1).isoformat())
+    importer = CustomerImporter(booky, remote)
+    with time_machine.travel(at(59), tick=False):
+        importing.import_changes({"customer": importer}, ["customer"], since=at(20))
+        importing.import_changes({"customer": importer}, ["customer"])
+    assert importer.asked_since == [at(20), at(1)]
+    cursor = SyncCursor.objects.get(connection=booky.connection, record_type="customer")
+    assert cursor.value == at(59).isoformat()
+
+
 def test_parse_reference():
     assert importing.parse_reference("hub-4-time_entry-12") == (4, "time_entry", "12")
     assert importing.parse_reference("hub-4-invoice-12x") == (4, "invoice", "12x")
     assert importing.parse_reference("Olle Ek") is None
+
+
+def test_a_local_change_is_not_queued_for_a_provider_that_does_not_send_the_type(
+        booky, remote, monkeypatch):
+    """Importing only (no "<type>.export"): our winning change stays here; no job is queued
+    that could only fail."""
+    monkeypatch.setattr(Booky, "operations", {})
+    customer = _imported(booky, remote)
+    remote["900"].update(Town="Solna", Changed=at(10))
+    _change_here(customer, 20, city="Lidingö")
+    assert CustomerImporter(booky, remote).run(None)["conflicts"] == 1
+    customer.refresh_from_db()
+    assert customer.city == "Lidingö"
+    assert not SyncJob.objects.exists()

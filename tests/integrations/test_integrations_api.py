@@ -360,3 +360,65 @@ def test_a_busy_provider_on_revoke_is_asked_again_before_giving_up(api, conn, hu
     conn.refresh_from_db()
     assert connections.NOT_TOLD_REASON not in conn.status_reason
     assert SyncLogEntry.objects.get(action="disconnect").details["revoked"] == "revoked"
+
+
+def test_a_provider_with_a_connect_flow_but_no_connect_hooks_cannot_connect_here(hubbooks):
+    """`can_connect_here` compares the hooks as defined: a classmethod read through a class is
+    a new bound method each time, which once made every provider look as if it overrode it."""
+    from integrations.providers.base import OAUTH_CODE, Provider
+
+    class Halfway(Provider):
+        key, name, connect_flow = "halfway", "Halfway", OAUTH_CODE
+
+    class OnlyStarts(Halfway):
+        @classmethod
+        def start_connect(cls, *, organization, user, options=None):
+            return "https://example.test/consent"
+
+    assert hubbooks.can_connect_here()
+    assert not Halfway.can_connect_here()
+    assert not OnlyStarts.can_connect_here()
+
+
+def test_a_revoke_that_crashes_still_forgets_the_grant_here(api, conn, hubbooks, monkeypatch):
+    def revoke(self, credentials):
+        raise ValueError("the provider answered HTML")
+
+    monkeypatch.setattr(hubbooks, "revoke_credentials", revoke)
+    response = api.post(url("disconnect", conn.pk))
+    assert response.status_code == 200
+    conn.refresh_from_db()
+    assert conn.status == Connection.Status.DISCONNECTED and conn.credentials == {}
+    assert "could not be told" in conn.status_reason
+    entry = SyncLogEntry.objects.get(action="disconnect")
+    assert entry.status == "failed" and "ValueError" in entry.message
+
+
+def test_a_connect_while_the_provider_is_asked_keeps_the_new_grant(api, conn, hubbooks,
+                                                                   monkeypatch):
+    """Disconnect clears only the grant it revoked: someone connecting again meanwhile keeps
+    theirs (one connection row per organization and provider)."""
+    def revoke(self, credentials):
+        fresh = Connection.objects.get(pk=self.connection.pk)
+        fresh.set_credentials({"access_token": "new", "refresh_token": "new-r"})
+        fresh.status = Connection.Status.CONNECTED
+        fresh.save()
+        return True
+
+    monkeypatch.setattr(hubbooks, "revoke_credentials", revoke)
+    assert api.post(url("disconnect", conn.pk)).status_code == 200
+    conn.refresh_from_db()
+    assert conn.status == Connection.Status.CONNECTED
+    assert conn.credentials["refresh_token"] == "new-r"
+
+
+def test_a_late_auth_failure_does_not_turn_disconnected_into_needs_reauth(conn):
+    from integrations.credentials import mark_needs_reauth
+
+    conn.status = Connection.Status.DISCONNECTED
+    conn.status_reason = "Disconnected by an administrator."
+    conn.save()
+    assert mark_needs_reauth(conn, reason="token refused") is False
+    conn.refresh_from_db()
+    assert conn.status == Connection.Status.DISCONNECTED
+    assert conn.status_reason == "Disconnected by an administrator."

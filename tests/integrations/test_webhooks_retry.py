@@ -249,3 +249,25 @@ def test_the_upgrade_makes_events_stuck_before_it_due_for_the_sweeper(hook_conn)
     sweep()
     assert run_queued() == ["processed"]
     assert HookBooks.handled == [(hook_conn.pk, "old")]
+
+
+def test_an_event_whose_worker_is_lost_every_time_becomes_a_dead_letter(hook_conn,
+                                                                        hook_secret, settings):
+    """A handler that never returns (killed, or over the task timeout) is not run forever:
+    after the last allowed attempt it is a dead letter, replayable by hand."""
+    settings.SYNC_MAX_RETRIES = 2
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        send(hook_secret)
+        for _attempt in range(settings.SYNC_MAX_RETRIES + 1):
+            OrmQ.objects.all().delete()
+            # A worker claims it (attempts + 1, a lease) and is then killed.
+            WebhookEvent.objects.filter(pk=_event().pk).update(
+                status="running", attempts=_event().attempts + 1,
+                next_attempt_at=timezone.now() + timedelta(seconds=10))
+            clock.shift(timedelta(seconds=11))
+            sweep()
+        event = _event()
+        assert event.status == "dead" and "stopped" in event.error
+        assert queued_tasks() == []
+        assert SyncLogEntry.objects.filter(status="dead", entity="webhook").count() == 1
+    assert HookBooks.handled == []
