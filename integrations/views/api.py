@@ -100,7 +100,9 @@ def oauth_callback(request, provider):
 
 class ExportInput(serializers.Serializer):
     type = serializers.CharField(max_length=40)
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1,
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1,
+                                                               max_value=services.MAX_ID),
+                                min_length=1,
                                 max_length=services.MAX_IDS)
 
 

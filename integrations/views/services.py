@@ -31,6 +31,7 @@ logger = logging.getLogger("integrations.services")
 
 IMPORT_TASK = "integrations.tasks.import_changes"
 MAX_IDS = 500
+MAX_ID = 2**63 - 1  # the largest primary key either database holds
 
 
 class RequestInvalid(Exception):
@@ -120,10 +121,16 @@ def records_for_export(connection, record_type, ids):
     """The records, all of them in the connection's organization, or Http404 naming the ids
     that are not (another organization's record is "not found", never "forbidden")."""
     model = model_for(record_type)
+    if model is None:
+        raise RequestInvalid(_("No local records are kept for \"%(type)s\".")
+                             % {"type": record_type}, field="type")
     try:
         wanted = sorted({int(i) for i in ids})
     except (TypeError, ValueError):
         raise RequestInvalid(_("ids must be a list of whole numbers."), field="ids") from None
+    if any(not 1 <= i <= MAX_ID for i in wanted):
+        raise RequestInvalid(_("ids must be whole numbers from 1 to %(max)d.") % {"max": MAX_ID},
+                             field="ids")
     if not wanted:
         raise RequestInvalid(_("Give at least one id."), field="ids")
     if len(wanted) > MAX_IDS:

@@ -422,3 +422,10 @@ def test_a_late_auth_failure_does_not_turn_disconnected_into_needs_reauth(conn):
     conn.refresh_from_db()
     assert conn.status == Connection.Status.DISCONNECTED
     assert conn.status_reason == "Disconnected by an administrator."
+
+
+def test_an_id_too_large_for_the_database_is_a_400(api, conn):
+    response = api.post(url("export", conn.pk), {"type": "customer", "ids": [2**70]},
+                        content_type="application/json")
+    assert response.status_code == 400
+    assert "ids" in response.json()

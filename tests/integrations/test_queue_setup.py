@@ -95,6 +95,18 @@ def test_setup_schedules_removes_schedules_it_no_longer_wants():
     assert not Schedule.objects.filter(name="sync: retired poller").exists()
 
 
+@pytest.mark.django_db
+def test_a_removed_providers_schedule_goes_whatever_its_name():
+    Schedule.objects.create(name="Nightly reconcile", schedule_type=Schedule.MINUTES,
+                            func="integrations.tasks.run_provider_schedule",
+                            args="('gone', 'poll_all')", minutes=5)
+    Schedule.objects.create(name="someone else's", func="x.y", schedule_type=Schedule.MINUTES,
+                            minutes=5)
+    call_command("setup_schedules")
+    assert not Schedule.objects.filter(name="Nightly reconcile").exists()
+    assert Schedule.objects.filter(name="someone else's").exists()
+
+
 def test_queue_settings_never_run_a_task_twice_in_parallel(settings):
     assert settings.Q_CLUSTER["retry"] > settings.Q_CLUSTER["timeout"]
     assert settings.Q_CLUSTER["catch_up"] is False

@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand
+from django.db.models import Q
 from django_q.models import Schedule
 
 PROVIDER_TASK = "integrations.tasks.run_provider_schedule"
@@ -37,7 +38,10 @@ class Command(BaseCommand):
                           "repeats": -1},
             )
             self.stdout.write(f"{'created' if created else 'updated'}: {name} every {minutes} min")
-        stale = Schedule.objects.filter(name__startswith="sync: ").exclude(name__in=wanted)
+        # Ours: named "sync: ..." or running a provider's hook (whatever its name), so a
+        # provider removed from the registry leaves no schedule calling it behind.
+        stale = (Schedule.objects.filter(Q(name__startswith="sync: ") | Q(func=PROVIDER_TASK))
+                 .exclude(name__in=wanted))
         for schedule in stale:
             self.stdout.write(f"removed: {schedule.name}")
         stale.delete()

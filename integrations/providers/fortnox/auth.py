@@ -17,6 +17,7 @@ URLs unless a process-wide environment variable is set, and the sandbox is serve
 
 import base64
 import json
+from contextlib import suppress
 from datetime import timedelta
 from urllib.parse import quote, urlencode
 
@@ -34,6 +35,7 @@ from integrations.errors import (
     RetryableError,
     ValidationProblem,
 )
+from integrations.http import parse_retry_after
 
 KEY = "fortnox"
 CALLBACK_PATH = "/api/integrations/fortnox/callback"
@@ -167,11 +169,15 @@ def refresh(credentials):
     return new, _expires_at(token)
 
 
-def revoke(credentials) -> bool:
+def revoke(credentials) -> bool | None:
     """Ask Fortnox to forget the refresh token (access tokens of the code flow cannot be
-    revoked and die within the hour). Best effort: True when Fortnox confirmed."""
+    revoked and die within the hour). True when Fortnox confirmed, False when it refused;
+    None when there is nothing to revoke (a service account has no refresh token). A busy or
+    unreachable Fortnox raises RetryableError, so the caller can ask again."""
     token = credentials.get("refresh_token")
-    if not token or not _client_configured():
+    if not token:
+        return None
+    if not _client_configured():
         return False
     try:
         response = requests.post(
@@ -179,8 +185,13 @@ def revoke(credentials) -> bool:
             data={"token_type_hint": "refresh_token", "token": token},
             auth=HTTPBasicAuth(settings.FORTNOX_CLIENT_ID, settings.FORTNOX_CLIENT_SECRET),
             headers={"Accept": "application/json"}, timeout=settings.SYNC_HTTP_TIMEOUT_SECONDS)
-    except requests.RequestException:
-        return False
+    except requests.RequestException as exc:
+        raise RetryableError(f"Fortnox could not be reached to revoke: {type(exc).__name__}"
+                             ) from None
+    if response.status_code == 429 or response.status_code >= 500:
+        raise RetryableError(f"Fortnox answered {response.status_code} to the revocation",
+                             status_code=response.status_code,
+                             retry_after=parse_retry_after(response.headers.get("Retry-After")))
     return response.status_code == 200
 
 
@@ -261,7 +272,8 @@ def complete_authorization(*, code, state, user):
             connection.remote_tenant_id = tenant_id[:100]
             connection.save()
     if linked_to is not None:
-        revoke(credentials)  # HTTP: only after the row lock's transaction has ended
+        with suppress(ProviderError):  # best effort: the grant was not wanted anyway
+            revoke(credentials)  # HTTP: only after the row lock's transaction has ended
         approved = company.get("CompanyName") or tenant_id
         raise _blocked(
             f"You approved a different Fortnox company ({approved}) "

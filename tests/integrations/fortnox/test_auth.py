@@ -221,6 +221,26 @@ def test_disconnect_revokes_and_keeps_links(frost, connection, rsps):
     assert Link.objects.filter(connection=connection).count() == 1
 
 
+def test_a_busy_fortnox_is_asked_again_to_revoke(connection, rsps, monkeypatch):
+    from integrations import connections
+
+    rsps.add("POST", f"{AUTH}/revoke", status=503, json={"message": "busy"})
+    rsps.add("POST", f"{AUTH}/revoke", json={"revoked": True})
+    waits = []
+    monkeypatch.setattr(connections.time, "sleep", waits.append)
+    assert Fortnox(connection).disconnect() == "revoked"
+    assert len(_revocations(rsps)) == 2 and len(waits) == 1
+
+
+def test_a_service_account_has_nothing_to_revoke_and_says_so(connection, rsps):
+    connection.set_credentials({"mode": "service", "access_token": "x", "tenant_id": "42"})
+    connection.save()
+    assert Fortnox(connection).disconnect() == "nothing_to_revoke"
+    assert _revocations(rsps) == []
+    connection.refresh_from_db()
+    assert "could not be told" not in connection.status_reason
+
+
 def test_refresh_failing_for_service_account_says_consent_withdrawn(connection, rsps):
     _token_answers(rsps, (400, {"error": "invalid_grant",
                                 "error_description": "No consent for tenant"}))

@@ -69,3 +69,19 @@ def test_a_token_request_spends_a_slot_of_the_same_budget(dealer):
     bucket = RateLimitBucket.objects.get()
     assert bucket.key == PowerOfficeGo(_connection(dealer)).rate_limit_key()
     assert SUBSCRIPTION_KEY not in bucket.key
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_upgrade_forgets_buckets_whose_key_was_the_plain_subscription_key():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    before = [("integrations", "0005_webhookevent_retry")]
+    executor.migrate(before)
+    old_apps = executor.loader.project_state(before).apps
+    old_apps.get_model("integrations", "RateLimitBucket").objects.create(
+        key=f"poweroffice_go:{SUBSCRIPTION_KEY}")
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert not RateLimitBucket.objects.filter(key__contains=SUBSCRIPTION_KEY).exists()
