@@ -65,9 +65,12 @@ def find_customer_by_reference(client, reference):
     return None
 
 
-def upsert_customer(provider, customer, *, reference):
+def upsert_customer(provider, customer, *, reference, link_in_passing=True):
     """The PowerOffice Go customer for a local one: already linked (then updated), found by
-    our reference, matched by org. number / e-mail / phone, or created. Returns the row."""
+    our reference, matched by org. number / e-mail / phone, or created. Returns the row.
+
+    Linked here only when it is done in passing (for an order); a customer job's own link is
+    the engine's to store, after it has checked that the job is still this worker's."""
     client = PowerOfficeGoClient(provider)
     body = mappers.customer_payload(customer, reference=reference)
     link = find_link(provider.connection, "customer", customer.pk)
@@ -89,14 +92,16 @@ def upsert_customer(provider, customer, *, reference):
                and row.get(field) not in (None, value)]
         if ops:
             client.patch(f"/Customers/{row['Id']}", ops)
-    store_link(provider.connection, "customer", customer.pk, row["Id"],
-               remote_number=row.get("Number"))
+    if link_in_passing:
+        store_link(provider.connection, "customer", customer.pk, row["Id"],
+                   remote_number=row.get("Number"))
     return row
 
 
 def perform_customer(provider, job):
     customer = _customer(job)
-    return _customer_result(upsert_customer(provider, customer, reference=job.external_reference))
+    return _customer_result(upsert_customer(provider, customer, reference=job.external_reference,
+                                            link_in_passing=False))
 
 
 def find_customer(provider, job):

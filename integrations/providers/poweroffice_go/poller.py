@@ -9,7 +9,7 @@ The schedule is the core poll loop (`integrations.inbound`), which calls `PowerO
 for each connected connection; a relay webhook (`POST /api/accounting/pogo/webhook`) only wakes
 the same poll early.
 
-What a poll costs: one request per page of changed invoices (5,000 rows; one 204 when nothing
+What a poll costs: one request per page of changed invoices (1,000 rows; one 204 when nothing
 changed), and per page of rows one query for their links, one for their contracts and one bulk
 write of the contracts (plus one insert of the payment log lines), however many rows it has.
 The balance list carries everything the badge needs (Balance, TotalAmount, DueDate, InvoiceNo),
@@ -81,7 +81,9 @@ def _apply_page(connection, rows):
     from contracts.services import set_accounting_fields
 
     links = links_by_remote(connection, ("invoice", "order"), [row.get("Id") for row in rows])
-    contracts = local_records(Contract, connection.organization,
+    # Locked for the page's transaction: a job writing a contract's order or invoice fields at
+    # the same time waits, instead of being overwritten by the bulk write below.
+    contracts = local_records(Contract.objects.select_for_update(), connection.organization,
                               [link.local_id for link in links.values()])
     today = timezone.localdate()
     touched, names, entries, updated = {}, {"accounting_synced_at"}, [], 0
