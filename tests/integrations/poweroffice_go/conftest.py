@@ -55,3 +55,15 @@ def contract(dealer):
                                 description="Vinterhjul", quantity=Decimal("4"),
                                 unit_price=Decimal("2490.50"), position=1)
     return contract
+
+
+FAKE_BASE = "https://goapi.test/Demo"
+
+
+@pytest.fixture
+def pogo_at_fake_host(settings):
+    """PowerOffice Go's settings pointed at a host only `responses` answers."""
+    settings.POWEROFFICE_GO_BASE_URL = FAKE_BASE
+    settings.POWEROFFICE_GO_APPLICATION_KEY = "app-key"
+    settings.POWEROFFICE_GO_SUBSCRIPTION_KEY = "sub-key"
+    settings.POWEROFFICE_GO_WEB_URL = "https://go.test"

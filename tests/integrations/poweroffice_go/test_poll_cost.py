@@ -11,19 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from integrations.models import Connection, Link, SyncLogEntry
+from tests.integrations.poweroffice_go.conftest import FAKE_BASE
 
-BASE = "https://goapi.test/Demo"
+BASE = FAKE_BASE
 API = f"{BASE}/v2"
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def pogo_settings(settings):
-    settings.POWEROFFICE_GO_BASE_URL = BASE
-    settings.POWEROFFICE_GO_APPLICATION_KEY = "app-key"
-    settings.POWEROFFICE_GO_SUBSCRIPTION_KEY = "sub-key"
-    settings.POWEROFFICE_GO_WEB_URL = "https://go.test"
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pogo_at_fake_host")]
 
 
 @pytest.fixture

@@ -11,21 +11,14 @@ from django.utils import timezone
 
 from integrations.engine import enqueue_job, run_job
 from integrations.models import Connection, Link, SyncCursor, SyncJob, SyncLogEntry
+from tests.integrations.poweroffice_go.conftest import FAKE_BASE
 
-BASE = "https://goapi.test/Demo"
+BASE = FAKE_BASE
 API = f"{BASE}/v2"
 # Any instant: the code under test reads the clock, and the tests freeze it here.
 SOME_MOMENT = datetime(2031, 3, 4, 9, 30, tzinfo=UTC)
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def pogo_settings(settings):
-    settings.POWEROFFICE_GO_BASE_URL = BASE
-    settings.POWEROFFICE_GO_APPLICATION_KEY = "app-key"
-    settings.POWEROFFICE_GO_SUBSCRIPTION_KEY = "sub-key"
-    settings.POWEROFFICE_GO_WEB_URL = "https://go.test"
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pogo_at_fake_host")]
 
 
 @pytest.fixture
