@@ -10,7 +10,7 @@ import time
 from django.db import transaction
 from django.utils.translation import gettext_noop
 
-from integrations.credentials import single_flight
+from integrations.credentials import copy_credentials_state, single_flight
 from integrations.engine.backoff import backoff_delay
 from integrations.errors import ProviderError, RetryableError
 from integrations.synclog import log_event
@@ -65,9 +65,7 @@ def disconnect_connection_rollback_unsafe(provider, *, user=None) -> str:
             if outcome == NOT_REVOKED:
                 fresh.status_reason = f"{DISCONNECTED_REASON} {NOT_TOLD_REASON}"
             fresh.save()
-    for name in ("encrypted_credentials", "token_expires_at", "credentials_version", "status",
-                 "status_reason"):
-        setattr(connection, name, getattr(fresh, name))
+    copy_credentials_state(connection, fresh)
     log_event(organization_id=connection.organization_id, provider=connection.provider,
               entity="connection", action="disconnect",
               status="ok" if outcome != NOT_REVOKED else "failed",

@@ -62,7 +62,7 @@ def access_token_rollback_unsafe(connection, *, force=False, seen_version=None):
     refuse_inside_transaction(f"refreshing the access token of connection {connection.pk}")
     with single_flight(connection):
         fresh = Connection.objects.get(pk=connection.pk)
-        _copy_into(connection, fresh)
+        copy_credentials_state(connection, fresh)
         if fresh.status != Connection.Status.CONNECTED:
             raise AuthError(f"The connection to {fresh.provider_name} needs to be connected again.")
         someone_else_refreshed = (seen_version is not None
@@ -76,7 +76,7 @@ def access_token_rollback_unsafe(connection, *, force=False, seen_version=None):
             # Marked while the lock is held, so a waiting worker re-reads the mark instead of
             # spending the refresh token again; its own write, so nothing rolls it back.
             mark_needs_reauth(fresh, reason=str(refused))
-            _copy_into(connection, fresh)
+            copy_credentials_state(connection, fresh)
             logger.warning("credentials refresh refused for connection %s (%s)", fresh.pk,
                            fresh.provider)
             raise
@@ -84,7 +84,7 @@ def access_token_rollback_unsafe(connection, *, force=False, seen_version=None):
         with transaction.atomic():
             fresh.save(update_fields=["encrypted_credentials", "token_expires_at",
                                       "credentials_version", "updated_at"])
-        _copy_into(connection, fresh)
+        copy_credentials_state(connection, fresh)
         logger.info("credentials refreshed for connection %s (%s)", fresh.pk, fresh.provider)
         return fresh.credentials.get("access_token", ""), fresh.credentials_version
 
@@ -168,7 +168,8 @@ def _provider_for(connection):
     return registry.for_connection(connection)
 
 
-def _copy_into(target, source):
+def copy_credentials_state(target, source):
+    """Bring an in-memory connection up to date with a row read under the lock."""
     for name in ("encrypted_credentials", "token_expires_at", "credentials_version", "status",
                  "status_reason"):
         setattr(target, name, getattr(source, name))

@@ -38,8 +38,7 @@ def record_sync_panel(context, record, page_name):
         job = (SyncJob.objects.for_org(organization)
                .filter(connection=connection, record_type=record_type, local_id=local_id)
                .order_by("-created_at", "-pk").first())
-        exports = (provider.capabilities.exports(record_type)
-                   and f"{record_type}.export" in provider.operations)
+        exports = record_type in provider.export_types()
         # A provider that sends this type some other way (e.g. an invoice made from an order)
         # shows here only once something is linked or queued.
         if link is None and job is None and not (
