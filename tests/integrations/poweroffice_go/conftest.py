@@ -67,3 +67,20 @@ def pogo_at_fake_host(settings):
     settings.POWEROFFICE_GO_APPLICATION_KEY = "app-key"
     settings.POWEROFFICE_GO_SUBSCRIPTION_KEY = "sub-key"
     settings.POWEROFFICE_GO_WEB_URL = "https://go.test"
+
+
+@pytest.fixture
+def connection(dealer):
+    """The dealer connected to PowerOffice Go with a valid token (modules may override)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.models import Connection
+
+    conn = Connection(organization=dealer, provider="poweroffice_go",
+                      status=Connection.Status.CONNECTED, connected_at=timezone.now())
+    conn.set_credentials({"client_key": "client-key", "access_token": "tok-1"},
+                         expires_at=timezone.now() + timedelta(minutes=20))
+    conn.save()
+    return conn

@@ -1,7 +1,6 @@
 """What a PowerOffice Go balance poll costs in queries: a page of changed invoices is read and
 written in bulk, so 200 rows cost what 5 do. Counted with CaptureQueriesContext, never timed."""
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,23 +9,13 @@ from django.db import connection as db
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from integrations.models import Connection, Link, SyncLogEntry
+from integrations.models import Link, SyncLogEntry
 from tests.integrations.poweroffice_go.conftest import FAKE_BASE
 
 BASE = FAKE_BASE
 API = f"{BASE}/v2"
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pogo_at_fake_host")]
-
-
-@pytest.fixture
-def connection(dealer):
-    conn = Connection(organization=dealer, provider="poweroffice_go",
-                      status=Connection.Status.CONNECTED, connected_at=timezone.now())
-    conn.set_credentials({"client_key": "client-key", "access_token": "tok-1"},
-                         expires_at=timezone.now() + timedelta(minutes=20))
-    conn.save()
-    return conn
 
 
 def _sent_contracts(connection, count, *, start=0, record_type="invoice"):

@@ -10,7 +10,7 @@ import time_machine
 from django.utils import timezone
 
 from integrations.engine import enqueue_job, run_job
-from integrations.models import Connection, Link, SyncCursor, SyncJob, SyncLogEntry
+from integrations.models import Link, SyncCursor, SyncJob, SyncLogEntry
 from tests.integrations.poweroffice_go.conftest import FAKE_BASE
 
 BASE = FAKE_BASE
@@ -25,16 +25,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pogo_at_fake_host"
 def rsps():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
-
-
-@pytest.fixture
-def connection(dealer):
-    conn = Connection(organization=dealer, provider="poweroffice_go",
-                      status=Connection.Status.CONNECTED, connected_at=timezone.now())
-    conn.set_credentials({"client_key": "client-key", "access_token": "tok-1"},
-                         expires_at=timezone.now() + timedelta(minutes=20))
-    conn.save()
-    return conn
 
 
 def _run(job):
