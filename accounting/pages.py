@@ -4,10 +4,12 @@ Customers are listed by `contracts.pages` (the customer profile shows contracts,
 invoices together).
 """
 
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from accounting.categories import document_category_label
 from accounting.models import ZERO, Employee, Invoice, Payslip, Project, Quote, TimeEntry
-from accounting.recordpages import Column, RecordPage, RelatedTable
+from accounting.recordpages import Column, RecordPage, RelatedTable, format_value
 
 NS = "accounting"
 
@@ -22,7 +24,7 @@ def document_lines():
         title=_("Lines"),
         rows="lines",
         columns=(
-            Column(_("Category"), "category"),
+            Column(_("Category"), lambda line: document_category_label(line.category)),
             Column(_("Description"), "description"),
             Column(_("Quantity"), "quantity", kind="quantity"),
             Column(_("Unit price"), "unit_price", kind="money"),
@@ -32,6 +34,22 @@ def document_lines():
         total=lambda document: document.total_excl_vat,
         total_label=_("Total excl. VAT"),
     )
+
+
+def short_date(value):
+    return date_format(value, "SHORT_DATE_FORMAT") if value else ""
+
+
+def time_entry_heading(entry):
+    return _("%(employee)s, %(date)s: %(hours)s h") % {
+        "employee": entry.employee, "date": short_date(entry.date),
+        "hours": format_value(entry.hours, "quantity")}
+
+
+def payslip_heading(payslip):
+    return _("Payslip %(employee)s, %(start)s–%(end)s") % {
+        "employee": payslip.employee, "start": short_date(payslip.period_start),
+        "end": short_date(payslip.period_end)}
 
 
 def time_entries(rows):
@@ -136,6 +154,7 @@ TIME_ENTRY = RecordPage(
     ),
     search_fields=("description", "employee__first_name", "employee__last_name", "project__name"),
     select_related=("employee", "project"),
+    heading=time_entry_heading,
 )
 
 QUOTE = RecordPage(
@@ -169,6 +188,7 @@ QUOTE = RecordPage(
     search_fields=("number", "customer__name", "project__name"),
     select_related=("customer", "project"),
     prefetch_related=("lines",),
+    heading=lambda quote: _("Quote %(number)s") % {"number": quote.number or quote.pk},
 )
 
 INVOICE = RecordPage(
@@ -215,6 +235,7 @@ INVOICE = RecordPage(
     search_fields=("number", "customer__name", "project__name"),
     select_related=("customer", "project"),
     prefetch_related=("lines",),
+    heading=lambda invoice: _("Invoice %(number)s") % {"number": invoice.number or invoice.pk},
 )
 
 PAYSLIP = RecordPage(
@@ -256,6 +277,7 @@ PAYSLIP = RecordPage(
     search_fields=("employee__first_name", "employee__last_name", "employee__employee_number"),
     select_related=("employee",),
     prefetch_related=("lines",),
+    heading=payslip_heading,
 )
 
 PAGES = (PROJECT, EMPLOYEE, TIME_ENTRY, QUOTE, INVOICE, PAYSLIP)

@@ -150,6 +150,9 @@ class RecordPage:
     # URL names (in this namespace) of the create and edit pages, when the record has them.
     create_url_name: str = ""
     edit_url_name: str = ""
+    # The detail page's heading, in the reader's language: a function of the record (default
+    # its str()).
+    heading: Callable | None = None
 
     @property
     def list_url_name(self):

@@ -66,6 +66,7 @@ class RecordDetailView(RecordPageMixin, DetailView):
         context = super().get_context_data(**kwargs)
         obj, page, org = self.object, self.page, self.request.organization
         context["record_type"] = page.name
+        context["heading"] = page.heading(obj) if page.heading else str(obj)
         context["fields"] = [(column.label, column.cell(obj)) for column in page.fields]
         tables = (table.render(obj, org) for table in page.related)
         context["related_tables"] = [table for table in tables if table is not None]

@@ -29,9 +29,12 @@ def main():
                     "--skip-checks"],
         "web": [*manage, "runserver", f"{args.host}:{args.port}"],
         "queue": [*manage, "qcluster"],
+        # Clicks on their own cluster and workers (settings.Q_CLUSTER["ALT_CLUSTERS"]).
+        "interactive": [*manage, "qcluster"],
         "dispatcher": [*manage, "run_dispatcher"],
     }
-    children = {name: subprocess.Popen(cmd, start_new_session=True)
+    environments = {"interactive": {**os.environ, "Q_CLUSTER_NAME": "interactive"}}
+    children = {name: subprocess.Popen(cmd, start_new_session=True, env=environments.get(name))
                 for name, cmd in commands.items()}
     stopping = False
 

@@ -55,11 +55,17 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # the API docs' own assets: /api/docs/ works offline
     "django_q",
     "accounting",
     "contracts",
     "integrations",
     "sandbox",
+    # Visma eAccounting's shared identity grant (its own small app, README "Visma eAccounting")
+    "integrations.providers.visma_eaccounting.apps.VismaEaccountingConfig",
+    # Visma payroll's TLU codes, payslip results and `export_tlu` (README "Visma payroll")
+    "integrations.providers.visma_payroll.apps.VismaPayrollConfig",
 ]
 
 MIDDLEWARE = [
@@ -128,6 +134,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
     })
+# Row-level security on PostgreSQL (accounting/rls.py, README "Security"): every tenant table's
+# rows are visible only inside their organization's context. A login role that would bypass it
+# (a superuser) switches to DATABASE_RLS_ROLE, which `migrate` creates. No effect on SQLite.
+DATABASE_RLS = env.bool("DATABASE_RLS", default=True)
+DATABASE_RLS_ROLE = env.str("DATABASE_RLS_ROLE", default="hub_app")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -158,6 +169,24 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "EXCEPTION_HANDLER": "integrations.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# Our API described (README, "API and webhooks"): /api/schema/ and /api/docs/.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Nordic accounting hub API",
+    "DESCRIPTION": "Session-authenticated JSON, always inside the signed-in user's organization.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "integrations.views.schema.add_problem_responses",
+    ],
 }
 
 # django-q2 with the ORM broker on the default database: a task enqueued inside a transaction is
@@ -176,7 +205,17 @@ Q_CLUSTER = {
     "poll": 0.5,
     "ack_failures": True,
     "label": "Task queue",
+    # A person's click runs on its own cluster and workers (`Q_CLUSTER_NAME=interactive
+    # manage.py qcluster`), so it never queues behind background work.
+    "ALT_CLUSTERS": {
+        "interactive": {"workers": env.int("Q_INTERACTIVE_WORKERS", default=2), "poll": 0.1},
+    },
 }
+# The cluster interactive jobs are queued on ("" queues them with everything else).
+SYNC_INTERACTIVE_CLUSTER = env.str("SYNC_INTERACTIVE_CLUSTER", default="interactive")
+# Background jobs queued or running at once per rate-limit scope; the rest wait for their turn.
+SYNC_BACKGROUND_IN_FLIGHT = env.int("SYNC_BACKGROUND_IN_FLIGHT",
+                                    default=2 * Q_CLUSTER["workers"] + 2)
 
 # The sync engine (integrations.engine).
 SYNC_MAX_RETRIES = env.int("SYNC_MAX_RETRIES", default=5)
@@ -227,6 +266,15 @@ POWEROFFICE_GO_WEB_URL = env.str(
     "POWEROFFICE_GO_WEB_URL", default="https://godemo.poweroffice.net").rstrip("/")
 POWEROFFICE_GO_POLL_MINUTES = env.int("POWEROFFICE_GO_POLL_MINUTES", default=1)
 
+# Tripletex (README, "Tripletex"). API base with /v2 (production https://tripletex.no/v2).
+TRIPLETEX_BASE_URL = env.str(
+    "TRIPLETEX_BASE_URL", default="https://api-test.tripletex.tech/v2").rstrip("/")
+TRIPLETEX_WEB_URL = env.str(
+    "TRIPLETEX_WEB_URL", default="https://api-test.tripletex.tech/execute").rstrip("/")
+TRIPLETEX_CONSUMER_TOKEN = env.str("TRIPLETEX_CONSUMER_TOKEN", default="")
+TRIPLETEX_SESSION_DAYS = env.int("TRIPLETEX_SESSION_DAYS", default=2)
+TRIPLETEX_POLL_MINUTES = env.int("TRIPLETEX_POLL_MINUTES", default=15)
+
 # Fortnox (README, "Fortnox"). API base (paths /3/... and /api/...) and OAuth base.
 FORTNOX_BASE_URL = env.str("FORTNOX_BASE_URL", default="https://api.fortnox.se").rstrip("/")
 FORTNOX_AUTH_URL = env.str(
@@ -235,6 +283,24 @@ FORTNOX_WEB_URL = env.str("FORTNOX_WEB_URL", default="https://apps.fortnox.se").
 FORTNOX_CLIENT_ID = env.str("FORTNOX_CLIENT_ID", default="")
 FORTNOX_CLIENT_SECRET = env.str("FORTNOX_CLIENT_SECRET", default="")
 FORTNOX_IMPORT_MINUTES = env.int("FORTNOX_IMPORT_MINUTES", default=60)
+
+# Visma eAccounting (README, "Visma eAccounting"). API base (paths /v2/...), Visma's identity
+# server (paths /connect/...; shared with Visma payroll: one consent can carry both products'
+# scopes), and our client registered with Visma.
+VISMA_EACCOUNTING_BASE_URL = env.str(
+    "VISMA_EACCOUNTING_BASE_URL", default="https://eaccountingapi.vismaonline.com").rstrip("/")
+VISMA_IDENTITY_URL = env.str(
+    "VISMA_IDENTITY_URL", default="https://identity.vismaonline.com").rstrip("/")
+VISMA_CLIENT_ID = env.str("VISMA_CLIENT_ID", default="")
+VISMA_CLIENT_SECRET = env.str("VISMA_CLIENT_SECRET", default="")
+VISMA_EACCOUNTING_IMPORT_MINUTES = env.int("VISMA_EACCOUNTING_IMPORT_MINUTES", default=60)
+
+# Visma payroll (Spiris Lön API V2; README, "Visma payroll"): API base (paths /v2/...) and the
+# minutes between reads of wage runs and payslips. It connects through VISMA_IDENTITY_URL with
+# VISMA_CLIENT_ID / VISMA_CLIENT_SECRET, like Visma eAccounting.
+VISMA_PAYROLL_BASE_URL = env.str(
+    "VISMA_PAYROLL_BASE_URL", default="https://vlsapi.vismaonline.com").rstrip("/")
+VISMA_PAYROLL_RESULTS_MINUTES = env.int("VISMA_PAYROLL_RESULTS_MINUTES", default=60)
 
 # /metrics (Prometheus): readable by superusers, or with `Authorization: Bearer <token>`.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

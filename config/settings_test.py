@@ -16,6 +16,11 @@ from config.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
 
+# Row-level security (accounting/rls.py): fixtures make rows of several organizations, so what a
+# test does directly sees every organization; requests (the middleware) and tasks inside a test
+# still run in their own organization's context. tests/security/ also runs with nothing.
+RLS_PROCESS_DEFAULT_BYPASS = "tests: fixtures span organizations"
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, as `make run` uses, not Django's default in-memory test database: for an in-memory
     # database the live server hands its ONE connection to every request thread

@@ -63,7 +63,8 @@ class DemoLoader:
             slug = values.pop("slug")
             orgs[slug], _ = self._get_or_create(Organization, slug=slug, defaults=values)
         self.load_users(orgs)
-        self.load_dealer(orgs["nordbil"])
+        for slug in data.DEALER_SLUGS:
+            self.load_dealer(orgs[slug])
         self.load_construction(orgs["frost"])
         self.load_provider_demos(orgs)
         return self.created

@@ -12,6 +12,10 @@ DEMO_PASSWORD = "demo1234"
 ORGANIZATIONS = [
     {"slug": "nordbil", "name": "Nordbil AS", "country": "NO", "currency": "NOK",
      "language": "nb", "org_number": "912345678"},
+    # The second dealer, on another accounting system (see its provider's `demo()`): the same
+    # customers, cars and contracts, so the same acceptance criteria run for both.
+    {"slug": "nordbil-vest", "name": "Nordbil Vest AS", "country": "NO", "currency": "NOK",
+     "language": "nb", "org_number": "923456781"},
     {"slug": "frost", "name": "Frost Bygg AB", "country": "SE", "currency": "SEK",
      "language": "sv", "org_number": "556677-8899"},
 ]
@@ -20,9 +24,14 @@ ORGANIZATIONS = [
 USERS = {
     "nordbil-admin": ("nordbil", "admin", "Ingrid", "Haugen"),
     "nordbil-staff": ("nordbil", "staff", "Ola", "Nordmann"),
+    "vest-admin": ("nordbil-vest", "admin", "Silje", "Vik"),
+    "vest-staff": ("nordbil-vest", "staff", "Jonas", "Lie"),
     "frost-admin": ("frost", "admin", "Karin", "Lindqvist"),
     "frost-staff": ("frost", "staff", "Erik", "Johansson"),
 }
+
+# The car dealers: each gets the dealer's customers, cars and contracts below.
+DEALER_SLUGS = ("nordbil", "nordbil-vest")
 
 # --- Nordbil AS: the car dealer -----------------------------------------------------------------
 

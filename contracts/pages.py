@@ -69,6 +69,8 @@ CUSTOMER = RecordPage(
         RelatedTable(_("Invoices"), "invoice_set", document_columns(), hide_when_empty=True),
     ),
     search_fields=("name", "org_number", "email", "phone", "city"),
+    # the accounting system's part (the dealer's flow), then the providers' own panels
+    detail_template="contracts/customer_detail.html",
 )
 
 CAR = RecordPage(
@@ -134,6 +136,9 @@ CONTRACT = RecordPage(
     prefetch_related=("lines",),
     create_url_name="contract_create",
     edit_url_name="contract_edit",
+    heading=lambda contract: _("Contract %(number)s") % {"number": contract.number},
+    # the accounting system's buttons, badge and numbers (the dealer's flow)
+    detail_template="contracts/contract_detail.html",
 )
 
 PAGES = (CONTRACT, CUSTOMER, CAR)

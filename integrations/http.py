@@ -128,9 +128,10 @@ class ProviderClient:
             if self.uses_access_token:
                 token, seen_version = credentials.access_token_rollback_unsafe(self.connection)
                 all_headers.update(self.auth_headers(token))
+            admission = None
             if policy is not None:
-                ratelimit.acquire(limit_key, policy,
-                                  max_wait=settings.SYNC_RATE_LIMIT_MAX_WAIT_SECONDS)
+                admission = ratelimit.acquire(limit_key, policy,
+                                              max_wait=settings.SYNC_RATE_LIMIT_MAX_WAIT_SECONDS)
             started = time.monotonic()
             try:
                 response = self.session.request(
@@ -140,7 +141,15 @@ class ProviderClient:
             except requests.RequestException as exc:
                 self._log(method, path, None, started)
                 raise self._transport_error(method, exc) from None
+            finally:
+                if admission is not None:  # the provider counted it no later than now
+                    ratelimit.release(limit_key, policy, admission.ticket)
             self._log(method, path, response.status_code, started)
+            if response.status_code == 429 and policy is not None:
+                # Every worker on the key stands back until the provider takes requests again.
+                ratelimit.pause(limit_key, policy,
+                                parse_retry_after(response.headers.get("Retry-After"))
+                                or policy.window_seconds)
             if self.uses_access_token and self.is_auth_failure(response) and not refreshed:
                 # The token may have been revoked early: refresh once, unless someone else
                 # already did since we read it.

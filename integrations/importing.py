@@ -172,6 +172,12 @@ class Importer:
     def after_run(self, since, counts):
         """More to do once the changed records are in (e.g. payments listed on their own)."""
 
+    def next_cursor(self, started):
+        """Where the next run starts, once this one went through: by default when it started,
+        by our clock. A provider whose lists carry its own clock returns that, less an overlap
+        (a change stamped just before its answer was still being written)."""
+        return started
+
     # -- the run ----------------------------------------------------------------------------
     def run(self, since):
         counts = empty_counts()
@@ -381,7 +387,7 @@ def import_changes(importers, record_types, *, since=None) -> dict:
         start = since or cursor
         results[record_type] = importer.run(start)
         if since is None or cursor is None or since <= cursor:
-            move_cursor(connection, record_type, started.isoformat())
+            move_cursor(connection, record_type, importer.next_cursor(started).isoformat())
     if connection is not None:
         mark_polled(connection)
     return results

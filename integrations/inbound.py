@@ -13,6 +13,7 @@ import logging
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounting import rls
 from integrations.credentials import mark_needs_reauth
 from integrations.errors import AuthError, ProviderError
 from integrations.models import Connection, SyncCursor
@@ -36,7 +37,13 @@ def poll_provider_connections(provider_cls) -> dict:
 
 
 def poll_connection(provider_cls, connection):
-    """One connection's scheduled poll; failures are recorded, never raised."""
+    """One connection's scheduled poll, inside its organization (row-level security);
+    failures are recorded, never raised."""
+    with rls.tenant_context(connection.organization_id):
+        return _poll_connection(provider_cls, connection)
+
+
+def _poll_connection(provider_cls, connection):
     try:
         return provider_cls(connection).poll()
     except AuthError as exc:

@@ -1,11 +1,20 @@
 """A rate limiter shared by every worker process, keyed by the provider's real scope.
 
 The providers count requests in a sliding window (e.g. 25 per 5 s per client and tenant, or 10
-per second per subscription key), so the limiter keeps the same books: per key, the times of the
-admissions still inside the window. A request is admitted only while fewer than `limit`
-admissions lie within the last `window` (stretched by a small headroom, since a request reaches
-the provider a little after we stamp it). That never exceeds the provider's rule and never
-wastes budget: a slot is free again exactly when the provider forgets it.
+per second per subscription key), stamped when each request ARRIVES at them. We cannot see that
+moment, only that it lies between our admission and the response coming back. So the books hold,
+per key, one entry per request: while the request is in flight its entry counts (it is stamped
+`admitted + hold`, the longest a request can take, so a worker that died still frees its slot in
+the end); when the response is back (`release`) the entry is re-stamped with that moment and
+counts for one more window. A request is admitted only while fewer than `limit` entries count.
+Every request the provider still remembers is then in our books too, whatever the machine did
+between our stamp and its arrival (stamping at admission, even with a 2 % headroom, let a request
+that took 30 ms to arrive be forgotten by us before the provider: a 429); and a slot is free again
+one window after its response, the least any limiter can know.
+
+A 429 that still arrives teaches the limiter (`pause`): the key's window is filled until the
+provider's Retry-After has passed, so every worker sharing the key stands back, not only the one
+that was told.
 
 The key (`Provider.rate_limit_key(path)`) names the provider, a digest of its scope (a key is
 shown in admin and its URLs, and a scope may be a secret such as a subscription key) and, for
@@ -27,6 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db import connection as db
 from django.db import transaction
 
@@ -40,10 +50,11 @@ _priority = contextvars.ContextVar("rate_limit_priority", default=BACKGROUND)
 class RateLimitPolicy:
     limit: int
     window_seconds: float
-    # The window is stretched by this fraction: our stamp precedes the provider's by the time the
-    # request takes to arrive, and arrival times jitter.
-    headroom: float = 0.02
-    # Counted per endpoint (Visma: 600 per minute per client and endpoint): the key then names
+    # The window may be stretched by this fraction. Not needed for arrival delays (an entry
+    # counts until one window after the response, which is after the arrival); kept for a
+    # provider whose own clock is known to run slow.
+    headroom: float = 0.0
+    # Counted per endpoint (e.g. 600 per minute per client and endpoint): the key then names
     # the endpoint (`Provider.rate_limit_key(path)`).
     per_endpoint: bool = False
 
@@ -69,29 +80,63 @@ def current_priority():
     return _priority.get()
 
 
+def in_flight_hold():
+    """How long an admitted request may be in flight before its slot counts as answered: a
+    request never outlives twice its timeout (connect, then read)."""
+    return 2 * float(settings.SYNC_HTTP_TIMEOUT_SECONDS)
+
+
 _TABLE = "integrations_ratelimitbucket"
 
 # One statement: the row lock is held only while it runs, never across a round trip to a client
 # that the machine may pause. The table is UNLOGGED (see the migration), so the commit does not
-# wait for a WAL flush either; admission times need not survive a crash.
+# wait for a WAL flush either; the books need not survive a crash.
 _PG_TAKE = f"""
 WITH clock AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS now)
 INSERT INTO {_TABLE} AS b (key, admitted, interactive_waiting_until)
-SELECT %(key)s, jsonb_build_array(clock.now), 0 FROM clock
+SELECT %(key)s, jsonb_build_array(clock.now + %(hold)s), 0 FROM clock
 ON CONFLICT (key) DO UPDATE SET
     admitted = (
         SELECT coalesce(jsonb_agg(e.x ORDER BY e.x::float8), '[]'::jsonb)
         FROM jsonb_array_elements(b.admitted) AS e(x)
-        WHERE e.x::float8 > (EXCLUDED.admitted->>0)::float8 - %(window)s
+        WHERE e.x::float8 > (SELECT now FROM clock) - %(window)s
     ) || EXCLUDED.admitted,
     interactive_waiting_until = CASE WHEN %(interactive)s THEN 0
                                      ELSE b.interactive_waiting_until END
 WHERE (
         SELECT count(*) FROM jsonb_array_elements(b.admitted) AS e(x)
-        WHERE e.x::float8 > (EXCLUDED.admitted->>0)::float8 - %(window)s
+        WHERE e.x::float8 > (SELECT now FROM clock) - %(window)s
     ) < %(limit)s
-  AND (%(interactive)s OR b.interactive_waiting_until < (EXCLUDED.admitted->>0)::float8)
+  AND (%(interactive)s OR b.interactive_waiting_until < (SELECT now FROM clock))
 RETURNING (b.admitted->>-1)::float8
+"""
+
+# The response is back: the request's entry counts for one window from now.
+_PG_RELEASE = f"""
+WITH clock AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS now)
+UPDATE {_TABLE} AS b SET admitted = (
+    SELECT coalesce(jsonb_agg(e.x ORDER BY e.x::float8), '[]'::jsonb)
+    FROM jsonb_array_elements(b.admitted) WITH ORDINALITY AS e(x, n)
+    WHERE e.x::float8 > clock.now - %(window)s AND e.n <> (  -- one entry, even if two match
+        SELECT min(f.n) FROM jsonb_array_elements(b.admitted) WITH ORDINALITY AS f(x, n)
+        WHERE f.x::float8 = %(ticket)s)
+) || jsonb_build_array(clock.now)
+FROM clock
+WHERE b.key = %(key)s AND EXISTS (
+    SELECT 1 FROM jsonb_array_elements(b.admitted) AS e(x) WHERE e.x::float8 = %(ticket)s)
+RETURNING clock.now
+"""
+
+# The provider said 429: its window is full until `seconds` from now, for everyone on the key.
+_PG_PAUSE = f"""
+WITH clock AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS now)
+INSERT INTO {_TABLE} AS b (key, admitted, interactive_waiting_until)
+SELECT %(key)s, to_jsonb(array_fill(clock.now + %(shift)s, ARRAY[%(limit)s::int])), 0 FROM clock
+ON CONFLICT (key) DO UPDATE SET admitted = (
+    SELECT coalesce(jsonb_agg(e.x ORDER BY e.x::float8), '[]'::jsonb)
+    FROM jsonb_array_elements(b.admitted) AS e(x)
+    WHERE e.x::float8 > (SELECT now FROM clock) - %(window)s
+) || EXCLUDED.admitted
 """
 
 _PG_PEEK = f"""
@@ -111,25 +156,73 @@ class Decision(NamedTuple):
     value: float
     # the clock reading the decision was taken at (seconds since the epoch)
     at: float
+    # admitted: what `release` needs once the response is back
+    ticket: float | None = None
 
 
-def try_acquire(key, policy, *, level=None) -> Decision:
-    """Take one slot if there is one: Decision(True, admitted_at, at) or
-    Decision(False, seconds to wait, at)."""
+class Admission(NamedTuple):
+    at: float  # when it was admitted (the database clock on PostgreSQL)
+    ticket: float  # hand to `release`
+
+
+def _database_clock():
+    """Whether the decision is one statement on the database's clock (PostgreSQL)."""
+    return db.vendor == "postgresql"
+
+
+def try_acquire(key, policy, *, level=None, hold=None) -> Decision:
+    """Take one slot if there is one: Decision(True, admitted_at, at, ticket) or
+    Decision(False, seconds to wait, at). An admitted request must be `release`d when its
+    response is back; until then it counts as in flight for at most `hold` seconds."""
     interactive = (level or current_priority()) == INTERACTIVE
-    if db.vendor == "postgresql":
-        return _try_acquire_postgresql(key, policy, interactive)
-    return _try_acquire_locked(key, policy, interactive)
+    hold = in_flight_hold() if hold is None else hold
+    if _database_clock():
+        return _try_acquire_postgresql(key, policy, interactive, hold)
+    return _try_acquire_locked(key, policy, interactive, hold)
 
 
-def _try_acquire_postgresql(key, policy, interactive):
+def release(key, policy, ticket):
+    """The admitted request's response is back (or it failed): from now it counts for one
+    window, as the provider counts it from its arrival, which was no later than now. Returns
+    the time it was stamped with (None if the entry was gone)."""
+    if _database_clock():
+        with db.cursor() as cur:
+            cur.execute(_PG_RELEASE, {"key": key, "ticket": ticket,
+                                      "window": policy.effective_window})
+            row = cur.fetchone()
+        return row[0] if row else None
+    def answered(admitted, now):
+        if ticket not in admitted:
+            return None
+        admitted.remove(ticket)  # one entry, even if two match
+        return [t for t in admitted if t > now - policy.effective_window] + [now]
+
+    return _change_locked(key, answered)
+
+
+def pause(key, policy, seconds):
+    """The provider answered 429 (with Retry-After `seconds`): fill the key's window until
+    then, so no worker sharing the key sends anything before the provider will take it."""
+    seconds = max(float(seconds), 0.0)
+    shift = seconds - policy.effective_window
+    if _database_clock():
+        with db.cursor() as cur:
+            cur.execute(_PG_PAUSE, {"key": key, "shift": shift, "limit": policy.limit,
+                                    "window": policy.effective_window})
+        return
+    _change_locked(key, lambda admitted, now: (
+        [t for t in admitted if t > now - policy.effective_window]
+        + [now + shift] * policy.limit))
+
+
+def _try_acquire_postgresql(key, policy, interactive, hold):
     params = {"key": key, "window": policy.effective_window, "limit": policy.limit,
-              "interactive": interactive}
+              "interactive": interactive, "hold": hold}
     with db.cursor() as cur:
         cur.execute(_PG_TAKE, params)
         row = cur.fetchone()
         if row is not None:
-            return Decision(True, row[0], row[0])
+            return Decision(True, row[0] - hold, row[0] - hold, row[0])
         cur.execute(_PG_PEEK, params)
         peek = cur.fetchone()
         if peek is None:  # deleted between the two statements: just try again
@@ -143,22 +236,40 @@ def _try_acquire_postgresql(key, policy, interactive):
         return Decision(False, wait, now)
 
 
-def _try_acquire_locked(key, policy, interactive):
-    """Any other database (SQLite, one machine): read, decide and write under the write lock."""
+def _bucket_locked(key):
     from integrations.models import RateLimitBucket
 
     RateLimitBucket.objects.get_or_create(key=key)
+    return RateLimitBucket.objects.select_for_update().get(key=key)
+
+
+def _change_locked(key, change):
+    """Any other database: `change(admitted, now)` -> the new entries (None: leave them).
+    Returns the time of the change, or None when nothing changed."""
     with transaction.atomic():
-        bucket = RateLimitBucket.objects.select_for_update().get(key=key)
+        bucket = _bucket_locked(key)
+        now = time.time()
+        admitted = change(list(bucket.admitted), now)
+        if admitted is None:
+            return None
+        bucket.admitted = sorted(admitted)
+        bucket.save(update_fields=["admitted"])
+        return now
+
+
+def _try_acquire_locked(key, policy, interactive, hold):
+    """Any other database (SQLite, one machine): read, decide and write under the write lock."""
+    with transaction.atomic():
+        bucket = _bucket_locked(key)
         now = time.time()
         recent = sorted(t for t in bucket.admitted if t > now - policy.effective_window)
         person_waiting = bucket.interactive_waiting_until > now
         if len(recent) < policy.limit and (interactive or not person_waiting):
-            bucket.admitted = [*recent, now]
+            bucket.admitted = [*recent, now + hold]
             if interactive:
                 bucket.interactive_waiting_until = 0
             bucket.save(update_fields=["admitted", "interactive_waiting_until"])
-            return Decision(True, now, now)
+            return Decision(True, now, now, now + hold)
         wait = _wait(recent, policy, now, interactive, bucket.interactive_waiting_until)
         bucket.admitted = recent  # forget what left the window, so the row stays small
         if interactive:
@@ -169,31 +280,46 @@ def _try_acquire_locked(key, policy, interactive):
 
 
 def _wait(recent, policy, now, interactive, waiting_until):
-    """Seconds until the oldest admission that blocks us leaves the window; a background caller
-    also waits while a person is waiting."""
+    """Seconds until the entry that blocks us leaves the window (when that request is still in
+    flight, its end is not known: look again after one slot's share of the window); a
+    background caller also waits while a person is waiting."""
+    share = policy.window_seconds / policy.limit
     if len(recent) >= policy.limit:
         blocking = recent[len(recent) - policy.limit]
-        wait = max(0.0, blocking + policy.effective_window - now)
+        wait = share if blocking > now else max(0.0, blocking + policy.effective_window - now)
     else:
         wait = 0.0
     if not interactive and waiting_until > now:
-        wait = max(wait, min(waiting_until - now, policy.window_seconds / policy.limit))
+        wait = max(wait, min(waiting_until - now, share))
     return wait
 
 
-def acquire(key, policy, *, level=None, max_wait=None):
-    """Block until a slot is granted; returns the admission time (seconds since the epoch).
+def acquire(key, policy, *, level=None, max_wait=None) -> Admission:
+    """Block until a slot is granted; returns the Admission (hand its ticket to `release` when
+    the response is back, or use `slot`).
 
     Raises LocalRateLimitWait when the wait would exceed `max_wait`, so a job can give its
     worker back instead of sleeping."""
     waited = 0.0
     while True:
-        granted, value, _at = try_acquire(key, policy, level=level)
-        if granted:
-            return value
+        decision = try_acquire(key, policy, level=level)
+        if decision.granted:
+            return Admission(decision.value, decision.ticket)
         # A little spread so processes that wake together do not all collide again.
-        pause = value + random.uniform(0.0, 0.1 * policy.window_seconds / policy.limit) + 0.001
-        if max_wait is not None and waited + pause > max_wait:
-            raise LocalRateLimitWait(pause)
-        time.sleep(pause)
-        waited += pause
+        pause_for = (decision.value + 0.001
+                     + random.uniform(0.0, 0.1 * policy.window_seconds / policy.limit))
+        if max_wait is not None and waited + pause_for > max_wait:
+            raise LocalRateLimitWait(pause_for)
+        time.sleep(pause_for)
+        waited += pause_for
+
+
+@contextmanager
+def slot(key, policy, *, level=None, max_wait=None):
+    """One request's slot: acquired on entry (blocking, see `acquire`), released on exit, when
+    the response is back or the request failed."""
+    admission = acquire(key, policy, level=level, max_wait=max_wait)
+    try:
+        yield admission
+    finally:
+        release(key, policy, admission.ticket)

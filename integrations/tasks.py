@@ -1,26 +1,38 @@
-"""django-q2 task entry points: thin, by id, safe to run twice."""
+"""django-q2 task entry points: thin, by id, safe to run twice.
 
+Each runs inside its organization on PostgreSQL's row-level security (`accounting.rls`): a task
+by id finds the row's organization (one named lookup) and works in it; the few that span
+organizations say so with a named bypass."""
+
+from accounting import rls
 from integrations import credentials
 from integrations.engine import run_job, sweep
 
 
 def run_sync_job(job_id):
-    return run_job(job_id)
+    from integrations.models import SyncJob
+
+    with rls.organization_of(SyncJob, job_id):
+        return run_job(job_id)
 
 
 def sweep_sync_jobs():
-    return sweep()
+    with rls.rls_bypass("sweeper: re-dispatches due jobs of every organization"):
+        return sweep()
 
 
 def refresh_expiring_tokens():
-    return credentials.refresh_expiring()
+    with rls.rls_bypass("token refresh ahead of expiry, every organization's connections"):
+        return credentials.refresh_expiring()
 
 
 def process_webhook_event(event_id, handler_path=None):
     # `handler_path`: tasks queued before the provider hook carried it; it is not used.
+    from integrations.models import WebhookEvent
     from integrations.webhooks import process_event
 
-    return process_event(event_id)
+    with rls.organization_of(WebhookEvent, event_id):
+        return process_event(event_id)
 
 
 def import_changes(connection_id, record_types=None, since=None):
@@ -29,14 +41,15 @@ def import_changes(connection_id, record_types=None, since=None):
     from integrations.models import Connection
     from integrations.views.services import run_import
 
-    connection = Connection.objects.select_related("organization").filter(
-        pk=connection_id, status=Connection.Status.CONNECTED).first()
-    if connection is None:  # disconnected or waiting for re-authorization since it was queued
-        return None
-    try:
-        return run_import(connection, record_types=record_types, since=since)
-    except ProviderError as exc:  # logged in the sync monitor by run_import
-        return {"error": exc.message}
+    with rls.organization_of(Connection, connection_id):
+        connection = Connection.objects.select_related("organization").filter(
+            pk=connection_id, status=Connection.Status.CONNECTED).first()
+        if connection is None:  # disconnected or waiting for re-authorization since queued
+            return None
+        try:
+            return run_import(connection, record_types=record_types, since=since)
+        except ProviderError as exc:  # logged in the sync monitor by run_import
+            return {"error": exc.message}
 
 
 def run_provider_schedule(provider_key, hook):
@@ -47,4 +60,7 @@ def run_provider_schedule(provider_key, hook):
     provider = registry.get(provider_key)
     if hook not in {schedule.hook for schedule in provider.schedules()}:
         raise LookupError(f"{provider.name} declares no schedule running {hook!r}")
-    return getattr(provider, hook)()
+    # A schedule spans every connection of the provider; the poll loop
+    # (`inbound.poll_connection`) narrows to each connection's organization.
+    with rls.rls_bypass(f"schedule {provider_key}.{hook} over every organization"):
+        return getattr(provider, hook)()

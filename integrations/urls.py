@@ -5,6 +5,8 @@ Page (forms):      /integrations/                      integrations:page
                    /integrations/<id>/disconnect/      integrations:page_disconnect
                    /integrations/<id>/export/          integrations:page_export
                    /integrations/<id>/sync/            integrations:page_sync
+                   /integrations/jobs/<id>/retry/      integrations:retry_job
+                   /integrations/records/<page>/<id>/sync-panel/   integrations:record_panel
 API (JSON):        /api/integrations/<provider>/connect    integrations:connect
                    /api/integrations/<provider>/callback   integrations:oauth_callback
                    /api/integrations/<id>/export           integrations:export
@@ -16,7 +18,7 @@ Webhooks:          /api/webhooks/<provider>                integrations:webhook
 
 from django.urls import path
 
-from integrations.views import api, page, webhooks
+from integrations.views import api, page, recordsync, webhooks
 
 app_name = "integrations"
 
@@ -26,6 +28,9 @@ urlpatterns = [
     path("integrations/<int:pk>/disconnect/", page.disconnect, name="page_disconnect"),
     path("integrations/<int:pk>/export/", page.export, name="page_export"),
     path("integrations/<int:pk>/sync/", page.sync, name="page_sync"),
+    path("integrations/jobs/<int:pk>/retry/", recordsync.retry, name="retry_job"),
+    path("integrations/records/<slug:page_name>/<int:pk>/sync-panel/", recordsync.record_panel,
+         name="record_panel"),
     path("api/integrations/<int:pk>/export", api.ExportView.as_view(), name="export"),
     path("api/integrations/<int:pk>/sync", api.SyncView.as_view(), name="sync"),
     path("api/integrations/<int:pk>/status", api.StatusView.as_view(), name="status"),

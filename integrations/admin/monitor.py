@@ -1,7 +1,8 @@
 """The sync monitor (SyncLogEntry) and the jobs (SyncJob), with retry by hand.
 
-A failed or dead job is retried after its cause is fixed: from the job list (action), from the
-job's page (button) or from the monitor (the entry's job). `retry_job` revives only failed and
+A failed or dead job is retried after its cause is fixed: from the monitor's row ("Retry" on
+each entry whose job stopped), from the job list (row button or action), from the job's page
+(button). `retry_job` revives only failed and
 dead jobs; every other job is skipped and the admin is told why.
 """
 
@@ -14,6 +15,7 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -71,12 +73,23 @@ class RetryPermissionMixin:
     def has_retry_permission(self, request):
         return self.has_view_permission(request)
 
+    def retry_button(self, job):
+        """A per-row "Retry" for a failed or dead job. The rows sit inside the changelist's
+        form, so the button posts that form (with its CSRF token) to the job's retry URL;
+        `back` brings the admin back to the list, as it was filtered."""
+        if job is None or job.status not in SyncJob.RETRYABLE_BY_HAND:
+            return ""
+        return format_html(
+            '<button type="submit" class="hub-row-retry" formmethod="post" formaction="{}" '
+            'name="back" value="list">{}</button>',
+            reverse("admin:integrations_syncjob_retry", args=[job.pk]), _("Retry"))
+
 
 @admin.register(SyncLogEntry)
 class SyncLogEntryAdmin(RetryPermissionMixin, ProviderStatusColumns, ReadOnlyAdmin):
     list_display = (
-        "created_at", "provider_name", "entity", "local_id", "action", "status_badge",
-        "message_short", "provider_response_code", "duration",
+        "created_at", "provider_name", "record", "action", "status_badge", "message_short",
+        "provider_response_code", "retry",
     )
     list_display_links = ("created_at",)
     list_filter = ("status", "entity", ProviderFilter)
@@ -106,7 +119,16 @@ class SyncLogEntryAdmin(RetryPermissionMixin, ProviderStatusColumns, ReadOnlyAdm
 
     @admin.display(description=_("message"))
     def message_short(self, obj):
-        return short(obj.message)
+        return format_html('<span class="hub-message" title="{}">{}</span>', obj.message,
+                           short(obj.message, 70))
+
+    @admin.display(description=_("record"), ordering="entity")
+    def record(self, obj):
+        return f"{obj.entity} {obj.local_id}".strip()
+
+    @admin.display(description=_("retry"))
+    def retry(self, obj):
+        return self.retry_button(obj.job)
 
     @admin.display(description=_("duration"), ordering="duration_ms")
     def duration(self, obj):
@@ -146,7 +168,7 @@ class SyncLogEntryAdmin(RetryPermissionMixin, ProviderStatusColumns, ReadOnlyAdm
 class SyncJobAdmin(RetryPermissionMixin, ReadOnlyAdmin):
     list_display = (
         "created_at", "operation", "record", "status_badge", "attempts", "next_attempt_at",
-        "last_error_short",
+        "last_error_short", "retry",
     )
     list_display_links = ("created_at", "operation")
     list_filter = ("status", ConnectionProviderFilter, "operation", "record_type")
@@ -198,7 +220,12 @@ class SyncJobAdmin(RetryPermissionMixin, ReadOnlyAdmin):
 
     @admin.display(description=_("last error"))
     def last_error_short(self, obj):
-        return short(obj.last_error)
+        return format_html('<span class="hub-message" title="{}">{}</span>', obj.last_error,
+                           short(obj.last_error, 70))
+
+    @admin.display(description=_("retry"))
+    def retry(self, obj):
+        return self.retry_button(obj)
 
     @admin.display(description=_("last error"))
     def last_error_full(self, obj):
@@ -238,6 +265,12 @@ class SyncJobAdmin(RetryPermissionMixin, ReadOnlyAdmin):
         if not self.has_retry_permission(request):
             raise PermissionDenied
         retry_jobs(request, [job])
+        if request.POST.get("back") == "list":  # a row's button: back to that list
+            back = request.META.get("HTTP_REFERER", "")
+            if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):
+                return redirect(back)
+            return redirect("admin:integrations_synclogentry_changelist")
         return redirect("admin:integrations_syncjob_change", job.pk)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

@@ -7,35 +7,55 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
+from accounting.categories import document_category_label
 from accounting.models import InvoiceLine, Organization, QuoteLine
-from contracts.models import LineCategory
-from integrations.admin.common import admin_org, provider_keys_in_use, provider_label
+from contracts.models import Contract, LineCategory
+from integrations.admin.common import admin_org, provider_label
 from integrations.admin_links import (
     accounting_defaults_add_url,
     admin_change_url,
     mapping_add_url,
 )
 from integrations.models import AccountingSettings, AccountMapping, VatMapping
+from integrations.providers import registry
 
 # The default category of invoice and quote lines (accounting.models.DocumentLine).
 DOCUMENT_LINE_DEFAULT = "service"
+def category_name(key):
+    """A category as people call it, in their language ("Arbeid" for "labor")."""
+    labels = dict(LineCategory.choices)
+    return str(labels[key]) if key in labels else document_category_label(key)
 
 
 def category_label(key):
-    labels = dict(LineCategory.choices)
-    return f"{labels[key]} ({key})" if key in labels else key
+    return f"{category_name(key)} ({key})"
 
 
 def known_categories(organization):
-    """Every category that may need a mapping: the dealer's contract line categories, the
-    categories the organization's invoice and quote lines use, and any category already mapped."""
-    keys = [c.value for c in LineCategory]
-    found = {DOCUMENT_LINE_DEFAULT}
+    """Every category that may need a mapping here: the contract line categories where the
+    organization keeps contracts, the categories its invoice and quote lines use, and any
+    category already mapped."""
+    keys = ([c.value for c in LineCategory]
+            if Contract.objects.for_org(organization).exists() else [])
+    found = set()
     for model, path in ((InvoiceLine, "invoice__organization"), (QuoteLine, "quote__organization"),
                         (VatMapping, "organization"), (AccountMapping, "organization")):
         found.update(model.objects.filter(**{path: organization}).order_by()
                      .values_list("category", flat=True).distinct())
     return keys + sorted(found - set(keys) - {""})
+
+
+def own_provider_keys(organization):
+    """The providers the organization works with (connected or mapped for), plus those it
+    has defaults for: no overview table for a provider it never used."""
+    keys = {cls.key for cls in registry.in_use(organization)}
+    keys.update(AccountingSettings.objects.for_org(organization).order_by()
+                .values_list("provider", flat=True).distinct())
+    for model in (VatMapping, AccountMapping):  # rows of a provider no longer registered
+        keys.update(model.objects.for_org(organization).order_by()
+                    .values_list("provider", flat=True).distinct())
+    keys.discard("")
+    return keys
 
 
 def _overview_organization(request):
@@ -65,7 +85,7 @@ def provider_tables(organization):
     defaults = {s.provider: s for s in AccountingSettings.objects.for_org(organization)}
     categories = known_categories(organization)
     tables = []
-    for provider in sorted(provider_keys_in_use(organization),
+    for provider in sorted(own_provider_keys(organization),
                            key=lambda k: str(provider_label(k)).lower()):
         rows = []
         for category in categories:

@@ -31,11 +31,18 @@ def enqueue_job(*, connection, operation, record_type, local_id, params=None, va
     the same database, so both commit or neither does). Returns (job, created).
 
     The same intent enqueued again returns the existing job, whatever its state: a finished
-    intent is not repeated (re-sending a changed record is a new `variant`)."""
+    intent is not repeated (re-sending a changed record is a new `variant`).
+
+    An interactive job is queued at once, on the interactive cluster. A background job is
+    queued at once only while its rate-limit scope has room (`engine.fairness`); otherwise it
+    waits, due, for the dispatcher to give it a place in turn."""
     key = idempotency_key(connection, operation, local_id, variant=variant)
     existing = SyncJob.objects.filter(idempotency_key=key).first()
     if existing is not None:
         return existing, False
+    from integrations.engine import fairness
+
+    queue_now = priority == SyncJob.Priority.INTERACTIVE or fairness.has_room(connection)
     try:
         with transaction.atomic():
             job = SyncJob.objects.create(
@@ -51,20 +58,31 @@ def enqueue_job(*, connection, operation, record_type, local_id, params=None, va
                 priority=priority,
                 max_retries=settings.SYNC_MAX_RETRIES,
                 created_by=user if user is not None and user.is_authenticated else None,
-                dispatched=True,
+                dispatched=queue_now,
             )
-            dispatch(job)
+            if queue_now:
+                dispatch(job)
     except IntegrityError:
         # Someone enqueued the same intent between our read and our insert.
         return SyncJob.objects.get(idempotency_key=key), False
-    logger.info("job %s queued: %s %s:%s", job.pk, operation, record_type, job.local_id)
+    logger.info("job %s %s: %s %s:%s", job.pk, "queued" if queue_now else "waits for its turn",
+                operation, record_type, job.local_id)
     return job, True
+
+
+def cluster_for(job):
+    """The django-q2 cluster (queue) a job's task goes to: a person's click to the interactive
+    cluster, with its own workers, so it never queues behind background work."""
+    if job.priority == SyncJob.Priority.INTERACTIVE and settings.SYNC_INTERACTIVE_CLUSTER:
+        return settings.SYNC_INTERACTIVE_CLUSTER
+    return None
 
 
 def dispatch(job):
     """Queue a task for the job. Call inside the transaction that made the job runnable."""
+    cluster = cluster_for(job)
     async_task(TASK, job.pk, task_name=f"sync-job-{job.pk}-{job.attempts}",
-               group=f"sync-{job.connection.provider}")
+               group=f"sync-{job.connection.provider}", **({"cluster": cluster} if cluster else {}))
 
 
 @transaction.atomic

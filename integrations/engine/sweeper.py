@@ -1,7 +1,8 @@
 """Re-dispatching what is due: retries whose time has come, jobs whose worker died (lease
-expired), and jobs whose queued task was lost; the same for inbound webhook events. Safe to run
-from several places at once: each job is dispatched by a conditional UPDATE that only one
-sweeper wins."""
+expired), and jobs whose queued task was lost; the same for inbound webhook events. Background
+jobs waiting for their turn are queued in small batches per rate-limit scope, in turn by
+organization (`fairness.fill`). Safe to run from several places at once: each job is dispatched
+by a conditional UPDATE that only one sweeper wins."""
 
 import logging
 
@@ -10,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from integrations.engine import fairness
 from integrations.engine.jobs import dispatch
 from integrations.models import Connection, SyncJob
 
@@ -20,7 +22,9 @@ S = SyncJob.Status
 def sweep(*, limit=500):
     now = timezone.now()
     connected = Q(connection__status=Connection.Status.CONNECTED)
-    due = Q(status__in=[S.QUEUED, S.UNKNOWN], next_attempt_at__lte=now, dispatched=False)
+    # Due interactive jobs go at once; due background jobs wait for their turn (below).
+    due = Q(status__in=[S.QUEUED, S.UNKNOWN], next_attempt_at__lte=now, dispatched=False,
+            priority=SyncJob.Priority.INTERACTIVE)
     abandoned = Q(status=S.RUNNING, lease_expires_at__lt=now)
     # A dispatched task that never ran (the broker lost it, or its worker died before claiming).
     stale = now - timezone.timedelta(seconds=settings.Q_CLUSTER["retry"] * 2)
@@ -43,6 +47,7 @@ def sweep(*, limit=500):
             dispatched += 1
     if dispatched:
         logger.info("sweeper dispatched %d job(s)", dispatched)
+    dispatched += fairness.fill(now=now, dispatch=dispatch)
     # Webhook events whose retry is due, or whose task was lost, ride on the same sweep (and
     # log their own count); imported here, as the webhooks package imports the engine.
     from integrations.webhooks import redispatch_due_events

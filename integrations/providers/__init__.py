@@ -11,6 +11,9 @@ from pathlib import Path
 _BUILTIN: dict[str, str] = {
     "poweroffice_go": "integrations.providers.poweroffice_go.provider:PowerOfficeGo",
     "fortnox": "integrations.providers.fortnox.provider:Fortnox",
+    "visma_eaccounting": "integrations.providers.visma_eaccounting.provider:VismaEaccounting",
+    "visma_payroll": "integrations.providers.visma_payroll.provider:VismaPayroll",
+    "tripletex": "integrations.providers.tripletex.provider:Tripletex",
 }
 
 
@@ -33,6 +36,7 @@ class Registry:
         return sorted(set(self._paths) | set(self._classes))
 
     def get(self, key):
+        key = self.resolve(key)
         if key not in self._classes:
             try:
                 path = self._paths[key]
@@ -41,6 +45,20 @@ class Registry:
             module, cls = path.split(":")
             self._classes[key] = getattr(import_module(module), cls)
         return self._classes[key]
+
+    def resolve(self, key):
+        """The registry key for `key` or one of a provider's `aliases` (the URLs a provider
+        published under another name, e.g. `/api/webhooks/<alias>`); unknown keys unchanged."""
+        if key in self._classes or key in self._paths:
+            return key
+        for known in self.keys():
+            try:
+                cls = self.get(known)
+            except (LookupError, ImportError):
+                continue
+            if key in cls.aliases:
+                return known
+        return key
 
     def for_connection(self, connection):
         return self.get(connection.provider)(connection)

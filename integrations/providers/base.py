@@ -32,6 +32,7 @@ Connecting
 
 Mappings and checks
     list_vat_codes(), list_accounts()   what the mapping editor offers
+    list_salary_codes()   the salary (pay) codes the pay-type mapping offers to pick from
     validators            {record_type: callable(provider, record) -> [ValidationProblem]}
     validate_export()     every problem at once, each with its fix link (final here)
 
@@ -44,12 +45,22 @@ Inbound
     webhook_verify()      check the request (our HMAC scheme by default) -> the event id
     handle_webhook()      process one verified, stored event (in the queue, retried)
 
+The dealer's flow (contract -> order -> invoice -> payment status; `contracts.dealerflow`)
+    dealer_flow           DealerFlow: the operations the shared contract page runs, and the
+                          provider's connect template on the shared Settings -> Accounting page
+    dealer_mapping_problems()  checks of the mapped accounts and VAT codes at the provider
+    dealer_setup_problems()    extra checks of the settings page's "Validate"
+    invoice_payment_state()    re-read one invoice's payment state (a PaymentState)
+
 Pages, demo, acceptance
     urls                  dotted module with `app_name` and `urlpatterns`, included at the root
     settings_url_name     the provider's own settings page, if it has one
     nav                   [NavEntry] shown to organizations that use the provider
     panels                {record type: template}: the provider's part of a record's page,
-                          rendered with `panel_context(record, request)`
+                          rendered with `panel_context(record, request)`; under the key
+                          INTEGRATIONS_PAGE, its part of its own section on the Integrationer
+                          page (shown connected or not), rendered with
+                          `panel_context(None, request)`
     templates dir         `<package>/templates/` is on the template path automatically
     demo()                ProviderDemo: which demo organization uses it and its mappings
     acceptance()          dotted path of a callable(*, stdout, style, verbosity) -> bool, run by
@@ -70,6 +81,8 @@ logger = logging.getLogger("integrations.providers")
 
 OUT, IN, BOTH = "out", "in", "both"
 OAUTH_CODE, ONBOARDING = "oauth2_code", "onboarding"
+# The `panels` key of a provider's part of its section on the Integrationer page.
+INTEGRATIONS_PAGE = "integrations_page"
 
 
 @dataclass(frozen=True)
@@ -140,6 +153,24 @@ class ProviderDemo:
     mappings: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class DealerFlow:
+    """The dealer's contract -> order -> invoice -> "Betalt" at this provider. The shared
+    contract page, customer page, Settings -> Accounting, the dealer's API and its acceptance
+    run (`contracts.dealerflow`) run these operations (keys of `operations`): the customer
+    (record type "customer", local id the customer), the order and the invoice (local id the
+    contract, whose accounting fields their `on_success` hooks write)."""
+
+    customer_operation: str = "customer.upsert"
+    order_operation: str = "order.create"
+    invoice_operation: str = "invoice.create"
+    # jobs that follow the invoice (e.g. waiting until it is sent), shown with the others
+    follow_up_operations: tuple = ()
+    # the provider's part of Settings -> Accounting (connect form or button), from its
+    # templates; rendered with `connection`, `connected`, `is_admin`, `provider`
+    connect_template: str = ""
+
+
 class Provider:
     key: ClassVar[str] = ""
     name: ClassVar[str] = ""
@@ -155,6 +186,7 @@ class Provider:
     settings_url_name: ClassVar[str] = ""
     nav: ClassVar[tuple] = ()
     panels: ClassVar[dict] = {}
+    dealer_flow: ClassVar[DealerFlow | None] = None
 
     def __init__(self, connection):
         self.connection = connection
@@ -259,6 +291,11 @@ class Provider:
     def list_accounts(self) -> list:
         raise NotImplementedError
 
+    def list_salary_codes(self) -> list:
+        """[{"code", "name"}]: the salary (pay) codes our pay types can map to, so the admin
+        picks one instead of typing it."""
+        raise NotImplementedError
+
     def validate_export(self, record_type, record) -> list:
         """Every problem that blocks sending `record` (ValidationProblem with its fix link)."""
         validator = self.validators.get(record_type)
@@ -313,6 +350,23 @@ class Provider:
     def handle_webhook(self, event):
         """Process one verified, stored event (`WebhookEvent`), in the queue. Raise to have it
         retried with the engine's backoff. Returns a short note for the log, or None."""
+        raise NotImplementedError
+
+    # -- the dealer's flow (see DealerFlow) ---------------------------------------------------
+    def dealer_mapping_problems(self, organization, accounts, vats, *, fresh=False) -> list:
+        """Problems with the mapped {category: account} and {category: VAT code} as the
+        provider has them (HTTP; cache what a page view asks), each a ValidationProblem with
+        its fix link; [] when they fit or the provider cannot be asked now."""
+        return []
+
+    def dealer_setup_problems(self, organization) -> list:
+        """What else the settings page's "Validate" finds (e.g. a default project that does
+        not exist at the provider), as ValidationProblems."""
+        return []
+
+    def invoice_payment_state(self, remote_invoice_id):
+        """The payment state of one invoice read from the provider now
+        (`integrations.payments.PaymentState`)."""
         raise NotImplementedError
 
     # -- pages ----------------------------------------------------------------------------------

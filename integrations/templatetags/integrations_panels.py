@@ -4,59 +4,44 @@ view code so the generic record pages (`accounting`) need not import `integratio
 
 from django import template
 
-from integrations.models import Connection, Link, SyncJob
 from integrations.providers import registry
 from integrations.views.records import record_type_for_page
 
 register = template.Library()
 
 
-def _is_admin(request):
-    from integrations.viewkit import is_org_admin
-
-    return request is not None and is_org_admin(request)
-
-
 @register.inclusion_tag("integrations/_record_sync.html", takes_context=True)
 def record_sync_panel(context, record, page_name):
-    organization = context.get("organization")
-    if record is None or getattr(record, "pk", None) is None or not organization:
-        return {"rows": []}
-    record_type = record_type_for_page(page_name or "")
-    local_id = str(record.pk)
-    rows = []
-    for connection in Connection.objects.for_org(organization).order_by("provider"):
-        try:
-            provider = registry.for_connection(connection)
-        except LookupError:
-            continue
-        if record_type not in provider.capabilities.records:
-            continue
-        link = (Link.objects.for_org(organization)
-                .filter(connection=connection, record_type=record_type, local_id=local_id)
-                .first())
-        job = (SyncJob.objects.for_org(organization)
-               .filter(connection=connection, record_type=record_type, local_id=local_id)
-               .order_by("-created_at", "-pk").first())
-        exports = record_type in provider.export_types()
-        # A provider that sends this type some other way (e.g. an invoice made from an order)
-        # shows here only once something is linked or queued.
-        if link is None and job is None and not (
-                exports and connection.status == Connection.Status.CONNECTED):
-            continue
-        rows.append({
-            "connection": connection,
-            "provider_name": provider.name,
-            "link": link,
-            "remote_url": (link.remote_url or provider.remote_url(link.remote_id)) if link else "",
-            "job": job,
-            "can_export": exports and connection.status == Connection.Status.CONNECTED,
-        })
+    from integrations.views.recordsync import panel_context
+
+    panel = panel_context(context.get("request"), record, page_name)
+    panel["csrf_token"] = context.get("csrf_token")
+    return panel
+
+
+@register.inclusion_tag("integrations/_job_retry.html", takes_context=True)
+def job_retry(context, job):
+    """A job's state where it shows (a provider's panel): the reason in words when it failed,
+    and "Try again" for those allowed to. Renders nothing for a job that did not stop."""
+    from integrations.views.recordsync import job_view
+
     request = context.get("request")
-    return {
-        "rows": rows, "record": record, "record_type": record_type, "request": request,
-        "is_admin": _is_admin(request), "csrf_token": context.get("csrf_token"),
-    }
+    if job is None:
+        return {"view": None}
+    return {"view": job_view(job, request), "request": request,
+            "csrf_token": context.get("csrf_token")}
+
+
+@register.inclusion_tag("integrations/_attention.html", takes_context=True)
+def home_attention(context):
+    """The home page's "needs attention" sections (`integrations.views.attention`)."""
+    from integrations.views.attention import sections
+
+    request = context.get("request")
+    if request is None or not getattr(request, "organization", None):
+        return {"sections": []}
+    return {"sections": sections(request), "request": request,
+            "csrf_token": context.get("csrf_token")}
 
 
 @register.simple_tag(takes_context=True)
@@ -99,4 +84,16 @@ def provider_nav(context):
                 continue
             marks = entry.current or (entry.url_name,)
             entries.append({"label": entry.label, "url": url, "current": current in marks})
+    if shows_integrations_page(context.get("organization")):
+        entries.append({"label": "Integrations", "url": reverse("integrations:page"),
+                        "current": current == "integrations:page"})
     return {"entries": entries}
+
+
+def shows_integrations_page(organization) -> bool:
+    """The Integrations page is in the menu when a provider the organization uses is connected
+    there (not on a settings page of its own), or when it uses none yet (to start there)."""
+    if organization is None:
+        return False
+    in_use = registry.in_use(organization)
+    return not in_use or any(not cls.settings_url_name for cls in in_use)

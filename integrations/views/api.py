@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponseNotFound
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -46,11 +47,17 @@ class ConnectInput(serializers.Serializer):
     service_account = serializers.BooleanField(default=False)
 
 
+class ConnectOutput(serializers.Serializer):
+    authorization_url = serializers.URLField(help_text="Send the browser here to approve.")
+
+
 class ConnectView(APIView):
     """POST /api/integrations/<provider>/connect -> {"authorization_url": ...}"""
 
     permission_classes = [IsOrgAdmin]
 
+    @extend_schema(request=ConnectInput, responses={200: ConnectOutput},
+                   summary="Start connecting a provider (OAuth consent)")
     def post(self, request, provider):
         data = ConnectInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -106,9 +113,22 @@ class ExportInput(serializers.Serializer):
                                 max_length=services.MAX_IDS)
 
 
+class JobOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    local_id = serializers.CharField()
+    status = serializers.CharField()
+    created = serializers.BooleanField(help_text="False: the same intent was queued before.")
+
+
+class ExportOutput(serializers.Serializer):
+    jobs = JobOutput(many=True)
+
+
 class ExportView(ConnectionView):
     """POST /api/integrations/<id>/export {"type": "invoice", "ids": [1, 2]}: one job per id."""
 
+    @extend_schema(request=ExportInput, responses={202: ExportOutput},
+                   summary="Export records (one job per id)")
     def post(self, request, pk):
         connection = self.connection(request, pk)
         data = ExportInput(data=request.data)
@@ -131,9 +151,17 @@ class SyncInput(serializers.Serializer):
     since = serializers.CharField(required=False, allow_blank=True, max_length=40)
 
 
+class SyncOutput(serializers.Serializer):
+    task_id = serializers.CharField()
+    types = serializers.ListField(child=serializers.CharField())
+    since = serializers.DateTimeField(allow_null=True)
+
+
 class SyncView(ConnectionView):
     """POST /api/integrations/<id>/sync {"types": [...], "since": "2026-01-01"}: one import."""
 
+    @extend_schema(request=SyncInput, responses={202: SyncOutput},
+                   summary="Import what changed at the provider")
     def post(self, request, pk):
         connection = self.connection(request, pk)
         data = SyncInput(data=request.data)
@@ -149,18 +177,64 @@ class SyncView(ConnectionView):
                         status=status.HTTP_202_ACCEPTED)
 
 
+class LastErrorOutput(serializers.Serializer):
+    message = serializers.CharField()
+    at = serializers.DateTimeField()
+    job_id = serializers.IntegerField(allow_null=True)
+    log_id = serializers.IntegerField()
+    status = serializers.CharField()
+    action = serializers.CharField()
+
+
+class RecordTypeStateOutput(serializers.Serializer):
+    label = serializers.CharField()
+    direction = serializers.ChoiceField(choices=["out", "in", "both", ""])
+    exports = serializers.BooleanField()
+    imports = serializers.BooleanField()
+    last_sync = serializers.DateTimeField(allow_null=True)
+    linked = serializers.IntegerField()
+    jobs = serializers.DictField(child=serializers.IntegerField(),
+                                 help_text="Job status -> count.")
+    cursor = serializers.CharField(allow_blank=True)
+    last_error = LastErrorOutput(allow_null=True)
+
+
+class StatusOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    provider = serializers.CharField()
+    provider_name = serializers.CharField()
+    status = serializers.CharField()
+    status_display = serializers.CharField()
+    status_reason = serializers.CharField(allow_blank=True)
+    company = serializers.CharField(allow_blank=True)
+    connected_at = serializers.DateTimeField(allow_null=True)
+    last_sync_at = serializers.DateTimeField(allow_null=True)
+    last_webhook_at = serializers.DateTimeField(allow_null=True)
+    inbound = serializers.CharField()
+    record_types = serializers.DictField(child=RecordTypeStateOutput(),
+                                         help_text="Record type -> its state.")
+
+
 class StatusView(ConnectionView):
     """GET /api/integrations/<id>/status: per record type, what is synced and what failed."""
 
     admin_only = False
 
+    @extend_schema(responses={200: StatusOutput}, summary="A connection's sync state")
     def get(self, request, pk):
         state = selectors.connection_state(self.connection(request, pk))
         state["record_types"] = {row.pop("record_type"): row for row in state["record_types"]}
         return Response(state)
 
 
+class DisconnectOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+
+
 class DisconnectView(ConnectionView):
+    @extend_schema(request=None, responses={200: DisconnectOutput},
+                   summary="Disconnect: revoke at the provider, clear the credentials here")
     def post(self, request, pk):
         connection = services.disconnect_rollback_unsafe(self.connection(request, pk),
                                                          user=request.user)

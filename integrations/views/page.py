@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -19,6 +20,7 @@ from accounting.tenancy import get_for_org_or_404
 from integrations.errors import ActionBlocked, ProviderError
 from integrations.models import Connection
 from integrations.providers import registry
+from integrations.providers.base import INTEGRATIONS_PAGE
 from integrations.viewkit import is_org_admin, show_problems
 from integrations.views import selectors, services
 
@@ -48,15 +50,29 @@ def integrations_page(request):
     _member_or_404(request)
     org = request.organization
     connections = {c.provider: c for c in Connection.objects.for_org(org)}
-    panels = []
+    in_use = {cls.key for cls in registry.in_use(org)}
+    panels, other_panels = [], []
     for cls in registry.all():
         connection = connections.pop(cls.key, None)
-        panels.append(_panel(cls.key, cls.name, connection))
+        # The organization's own providers first; the others folded away, to add one more.
+        own = cls.key in in_use or not in_use
+        (panels if own else other_panels).append(
+            {**_panel(cls.key, cls.name, connection), "own_part": _provider_part(cls, request)})
     for key, connection in sorted(connections.items()):  # providers no longer registered
         panels.append(_panel(key, key, connection))
     return render(request, "integrations/page.html", {
-        "panels": panels, "is_admin": is_org_admin(request),
+        "panels": panels, "other_panels": other_panels, "is_admin": is_org_admin(request),
     })
+
+
+def _provider_part(cls, request):
+    """The provider's own part of its section (`Provider.panels[INTEGRATIONS_PAGE]`), e.g. a
+    file download that needs no connection; "" for none."""
+    template_name = cls.panels.get(INTEGRATIONS_PAGE)
+    if not template_name:
+        return ""
+    context = {**cls.panel_context(None, request), "organization": request.organization}
+    return render_to_string(template_name, context, request=request)
 
 
 def _panel(key, name, connection):
@@ -98,11 +114,17 @@ def connect(request, provider):
     return redirect(url)
 
 
-@require_POST
 @login_required
 def disconnect(request, pk):
+    """Always asks first: the button opens a page saying what disconnecting does; only its
+    own form (with `confirm`) disconnects."""
     _admin_only(request)
     connection = get_for_org_or_404(Connection, request.organization, pk=pk)
+    if request.method != "POST" or request.POST.get("confirm") != "1":
+        return render(request, "integrations/disconnect_confirm.html", {
+            "connection": connection, "cancel_url": reverse("integrations:page"),
+            "action_url": reverse("integrations:page_disconnect", args=[connection.pk]),
+        })
     try:
         services.disconnect_rollback_unsafe(connection, user=request.user)
     except ProviderError as exc:

@@ -84,7 +84,7 @@ class PaymentForm(forms.Form):
 
 
 def _selected_tenant(simulator, external_id):
-    tenants = SandboxTenant.objects.filter(provider=simulator.slug)
+    tenants = SandboxTenant.objects.filter(provider=simulator.realm)
     if external_id:
         return tenants.filter(external_id=external_id).first()
     return tenants.first()
@@ -118,7 +118,7 @@ def page(request, simulator):
                                 form.errors.items())
     context = {
         "simulator": simulator,
-        "tenants": SandboxTenant.objects.filter(provider=simulator.slug),
+        "tenants": SandboxTenant.objects.filter(provider=simulator.realm),
         "tenant": tenant,
         "invoices": book.list_invoices(tenant) if tenant else [],
         "today": timezone.localdate().isoformat(),

@@ -40,7 +40,7 @@ def _tenant(simulator, external_id):
     """(tenant or None, None) or (None, error response) for an optional tenant id."""
     if external_id in (None, ""):
         return None, None
-    tenant = SandboxTenant.objects.filter(provider=simulator.slug,
+    tenant = SandboxTenant.objects.filter(provider=simulator.realm,
                                           external_id=str(external_id)).first()
     if tenant is None:
         return None, _bad_request({"tenant": f"no tenant {external_id!r} in {simulator.slug}"},
@@ -96,12 +96,12 @@ def tokens(request, simulator):
     if body.get("revoke") is True:
         if tenant is None:
             return _bad_request({"tenant": "required to revoke"})
-        return JsonResponse({"revoked": token_store.revoke_tenant_tokens(simulator.slug,
+        return JsonResponse({"revoked": token_store.revoke_tenant_tokens(simulator.realm,
                                                                          tenant)})
     kinds = _KINDS.get(body.get("expire"))
     if kinds is None:
         return _bad_request({"expire": f"one of {sorted(_KINDS)}"})
-    expired = sum(token_store.expire_tokens(simulator.slug, tenant=tenant, kind=kind)
+    expired = sum(token_store.expire_tokens(simulator.realm, tenant=tenant, kind=kind)
                   for kind in kinds)
     return JsonResponse({"expired": expired})
 

@@ -10,7 +10,6 @@ Where a provider's real body is not documented, the choice is marked ASSUMED wit
 A view stops with a provider error by raising `ErrorResponse(response)`.
 """
 
-import uuid
 
 from django.http import JsonResponse
 
@@ -38,42 +37,3 @@ def oauth_error(error, description, status=400):
     unsupported_grant_type, unauthorized_client."""
     return json_error({"error": error, "error_description": description}, status,
                       headers={"Cache-Control": "no-store"})
-
-
-# -- Visma eAccounting and Visma payroll (one envelope) ----------------------------------------
-
-def visma_error(status, code, message, *, errors=None):
-    """`{"ErrorCode", "DeveloperErrorMessage", "ErrorId"}` for every non-2xx, plus `Errors`
-    (`[{"Field", "ErrorCode", "Message", "Key"}]`) on validation failures. Each answer gets a
-    fresh ErrorId, which support asks for."""
-    body = {"ErrorCode": code, "DeveloperErrorMessage": message, "ErrorId": str(uuid.uuid4())}
-    if errors is not None:
-        body["Errors"] = errors
-    return json_error(body, status)
-
-
-def visma_unauthorized(request, reason):
-    return visma_error(401, 4005, "AuthorizationException - Authorization has been denied "
-                                  "for this request.")
-
-
-def visma_rate_limited(request, retry_after, *, limit=600, per="Minute"):
-    """ErrorCode 4010; bind another `limit` with functools.partial when a simulator lowers it."""
-    return visma_error(429, 4010, f"API calls quota exceeded! maximum admitted {limit} per "
-                                  f"{per}. Try again in {retry_after} seconds.")
-
-
-def visma_server_error(request, status):
-    if status == 503:
-        return visma_error(503, 5001, "Can't reach system dependency.")
-    return visma_error(status, 5000, "An internal server error occurred.")
-
-
-def visma_body_rejected(problem):
-    if problem.kind == problem.MALFORMED:
-        return visma_error(400, 2000, f"DataModelValidationError - {problem.detail}")
-    return visma_error(
-        400, 2000, "DataModelValidationError - The request body contains unknown fields.",
-        errors=[{"Field": field, "ErrorCode": 2000, "Message": f"Unknown field {field}.",
-                 "Key": "UnknownField"} for field in problem.fields],
-    )

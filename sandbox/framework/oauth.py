@@ -29,6 +29,27 @@ REFRESH_TOKEN = "refresh_token"
 CLIENT_CREDENTIALS = "client_credentials"
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "[::1]", "localhost")
+
+
+def _loopback_port_variant(client, uri):
+    """RFC 8252, section 7.3: for a loopback redirect URI the authorization server allows any
+    port, since a program on a person's machine runs wherever a port is free (`make run
+    PORT=...`). Everything but the port must match a registered URI exactly."""
+    def without_port(value):
+        parts = urlsplit(value)
+        host = parts.netloc.rsplit(":", 1)[0] if parts.port else parts.netloc
+        return parts.scheme, host, parts.path, parts.query, parts.fragment
+
+    try:
+        asked = without_port(uri)
+    except ValueError:
+        return False
+    if asked[0] != "http" or asked[1] not in LOOPBACK_HOSTS:
+        return False
+    return any(without_port(registered) == asked for registered in client.redirect_uri_list)
+
+
 @dataclass(frozen=True)
 class OAuthPolicy:
     """Lifetimes in seconds. `refresh_ttl=None` issues no refresh tokens."""
@@ -164,7 +185,8 @@ class ConsentView(View):
         if client is None:
             return None, None, "Unknown client_id."
         redirect_uri = request.GET.get("redirect_uri", "")
-        if redirect_uri and not client.allows_redirect_uri(redirect_uri):
+        if redirect_uri and not (client.allows_redirect_uri(redirect_uri)
+                                 or _loopback_port_variant(client, redirect_uri)):
             return None, None, "The redirect_uri is not registered for this client."
         if not redirect_uri and not client.redirect_uri_list:
             return None, None, "No redirect_uri was given and none is registered."

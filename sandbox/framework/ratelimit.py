@@ -150,7 +150,7 @@ def by_client_and_tenant(request):
 
 
 def by_client_and_endpoint(request):
-    """One budget per integration and endpoint (Visma): the route pattern, so
+    """One budget per integration and endpoint: the route pattern, so
     /customers/1 and /customers/2 share one."""
     token = getattr(request, "sandbox_token", None)
     match = request.resolver_match

@@ -42,11 +42,17 @@ class Simulator:
     seed              -- () -> None: create the simulator's published demo data (developer
                          app keys, demo companies), idempotently; `manage.py sandbox_seed`
                          calls it for every registered simulator.
+    realm             -- the `provider` key of the companies and tokens it serves (default: its
+                         slug). Simulators of one vendor that share an identity server (one
+                         consent, one token for several APIs) name the same realm.
+    authenticate      -- (request) -> None, having set `request.sandbox_token` and
+                         `request.sandbox_tenant`, or the reason passed to `unauthorized`.
+                         Default: a live bearer token of the realm.
     """
 
     def __init__(self, slug, name, *, urls=(), unauthorized, server_error, rate_limited,
                  rate_limit=None, gateway_check=None, method_not_allowed=None,
-                 accountant=None, description="", seed=None):
+                 accountant=None, description="", seed=None, realm=None, authenticate=None):
         if not _SLUG.match(slug):
             raise ValueError(f"simulator slug {slug!r}: lowercase letters, digits, underscore")
         self.slug = slug
@@ -62,6 +68,9 @@ class Simulator:
         self.accountant = accountant
         self.description = description
         self.seed = seed
+        self.realm = realm or slug
+        self.authenticate = authenticate or (
+            lambda request: tokens.authenticate_bearer(self.realm, request))
         self.rate_limits = {rate_limit} if rate_limit else set()
 
     def __repr__(self):
@@ -103,7 +112,7 @@ class Simulator:
             if refused is not None:
                 return refused
         if auth:
-            reason = tokens.authenticate_bearer(self.slug, request)
+            reason = self.authenticate(request)
             if reason is not None:
                 return self.unauthorized(request, reason)
         fault_config = faults.current(self.slug, request.sandbox_tenant)

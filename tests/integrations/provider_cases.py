@@ -200,7 +200,9 @@ class ProviderContractCases(ProviderFixtures):
             assert outcome == (REVOKED if self.revokes_at_provider else NOTHING)
         else:
             name = "integrations:disconnect" if via == "api" else "integrations:page_disconnect"
-            response = browser(admin).post(reverse(name, args=[connected.pk]))
+            # The page asks first; its confirmation form posts `confirm`.
+            data = {"confirm": "1"} if via == "page" else {}
+            response = browser(admin).post(reverse(name, args=[connected.pk]), data)
             assert response.status_code in (200, 302), response.content[:300]
 
         connected.refresh_from_db()

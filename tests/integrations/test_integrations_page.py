@@ -206,7 +206,10 @@ def test_a_record_page_export_button_queues_that_record_and_comes_back(swedish_a
 
 
 def test_disconnect_on_the_page_revokes_at_the_provider_like_the_api(swedish_admin, conn):
-    response = swedish_admin.post(f"/integrations/{conn.pk}/disconnect/", follow=True)
+    asked = swedish_admin.post(f"/integrations/{conn.pk}/disconnect/")
+    assert asked.status_code == 200 and Calls.revoked == []  # it asks first
+    response = swedish_admin.post(f"/integrations/{conn.pk}/disconnect/", {"confirm": "1"},
+                                  follow=True)
     assert response.status_code == 200
     assert Calls.revoked == [(conn.pk, "r")]
     conn.refresh_from_db()

@@ -16,7 +16,6 @@ from django.http import JsonResponse
 from django.urls import path
 
 from sandbox.fortnox import errors as fortnox_errors
-from sandbox.framework import errors
 from sandbox.framework.accountant import AccountantBook, AccountantInvoice, PaymentRejected
 from sandbox.framework.jsonbody import strict_json
 from sandbox.framework.oauth import (
@@ -37,6 +36,7 @@ from sandbox.framework.ratelimit import (
 from sandbox.framework.simulator import Simulator
 from sandbox.models import SandboxRecord, SandboxSequence
 from sandbox.poweroffice_go import errors as pogo_errors
+from sandbox.visma_eaccounting import errors as visma_errors
 
 INVOICE = "invoice"
 INVOICE_FIELDS = {
@@ -155,9 +155,9 @@ FAKE_FORTNOX = build(
 )
 FAKE_VISMA = build(
     "fake_visma", "Fake Visma eAccounting",
-    unauthorized=errors.visma_unauthorized, server_error=errors.visma_server_error,
-    rate_limited=partial(errors.visma_rate_limited, limit=5),
-    body_rejected=errors.visma_body_rejected,
+    unauthorized=visma_errors.unauthorized, server_error=visma_errors.server_error,
+    rate_limited=partial(visma_errors.rate_limited, limit=5),
+    body_rejected=visma_errors.body_rejected,
     rate_limit=RateLimit(limit=5, window_seconds=60, key=by_client_and_endpoint),
     policy=OAuthPolicy(refresh_ttl=30 * 24 * 3600, code_ttl=300, rotate_refresh_tokens=False),
 )

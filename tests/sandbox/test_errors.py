@@ -12,6 +12,7 @@ from sandbox.framework import errors
 from sandbox.framework.errors import ErrorResponse
 from sandbox.framework.jsonbody import strict_json, unknown_fields
 from sandbox.poweroffice_go import errors as pogo_errors
+from sandbox.visma_eaccounting import errors as visma_errors
 
 pytestmark = pytest.mark.urls("tests.sandbox.urls")
 
@@ -65,10 +66,10 @@ def test_fortnox_error_information():
 
 
 def test_visma_errors_carry_a_fresh_error_id_and_field_errors_on_validation():
-    plain = errors.visma_error(404, 3000, "ResourceNotFound")
-    another = errors.visma_error(404, 3000, "ResourceNotFound")
-    throttled = errors.visma_rate_limited(None, 55)
-    invalid = errors.visma_error(400, 2000, "DataModelValidationError", errors=[
+    plain = visma_errors.error(404, 3000, "ResourceNotFound")
+    another = visma_errors.error(404, 3000, "ResourceNotFound")
+    throttled = visma_errors.rate_limited(None, 55)
+    invalid = visma_errors.error(400, 2000, "DataModelValidationError", errors=[
         {"Field": "Name", "ErrorCode": 2000, "Message": "Required", "Key": "Required"}])
 
     assert set(body(plain)) == {"ErrorCode", "DeveloperErrorMessage", "ErrorId"}
@@ -113,7 +114,7 @@ def rejected_by(rejected, raw, **kwargs):
 def test_strict_json_refuses_with_each_providers_error():
     fortnox = rejected_by(fortnox_errors.body_rejected_shape, '{"Name": "x", "Colour": "red"}')
     fortnox_syntax = rejected_by(fortnox_errors.body_rejected_shape, '{"Name": ')
-    visma = rejected_by(errors.visma_body_rejected, '{"Rows": [{"Qty": 1}]}')
+    visma = rejected_by(visma_errors.body_rejected, '{"Rows": [{"Qty": 1}]}')
     poweroffice = rejected_by(pogo_errors.body_rejected, '{"Colour": "red"}')
     not_an_object = rejected_by(fortnox_errors.body_rejected_shape, "[1, 2]")
     empty = rejected_by(fortnox_errors.body_rejected_shape, "")

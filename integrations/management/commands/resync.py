@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, no_translatio
 from django.db.models import Q
 from django.utils import timezone
 
+from accounting import rls
 from accounting.models import Organization
 from integrations.engine import run_job
 from integrations.errors import ProviderError
@@ -32,6 +33,11 @@ class Command(BaseCommand):
 
     @no_translations  # for the operator's terminal: the source strings, whatever the locale
     def handle(self, *args, provider, org, types, since, no_retries, **options):
+        organization = Organization.objects.filter(slug=org).first()
+        with rls.tenant_context(organization):  # row-level security: that organization only
+            self._handle(provider, org, types, since, no_retries)
+
+    def _handle(self, provider, org, types, since, no_retries):
         connection = self._connection(provider, org)
         try:
             counts = services.run_import(connection, record_types=types or None, since=since)
@@ -48,6 +54,7 @@ class Command(BaseCommand):
             self._run_due_retries(connection)
 
     def _connection(self, provider, slug):
+        provider = registry.resolve(provider)  # a provider's alias names it too
         if provider not in registry.keys():
             raise CommandError(f"Unknown provider {provider!r}. Registered: "
                                f"{', '.join(registry.keys()) or 'none'}.")

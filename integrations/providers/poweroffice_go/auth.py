@@ -32,12 +32,19 @@ def _post(url, **kwargs):
     from integrations import ratelimit
     from integrations.providers.poweroffice_go.provider import PowerOfficeGo
 
-    ratelimit.acquire(PowerOfficeGo(None).rate_limit_key(), PowerOfficeGo.rate_limit,
-                      max_wait=settings.SYNC_RATE_LIMIT_MAX_WAIT_SECONDS)
-    try:
-        return requests.post(url, timeout=TIMEOUT, **kwargs)
-    except requests.RequestException as exc:
-        raise RetryableError(f"PowerOffice Go could not be reached: {type(exc).__name__}") from None
+    key, policy = PowerOfficeGo(None).rate_limit_key(), PowerOfficeGo.rate_limit
+    with ratelimit.slot(key, policy, max_wait=settings.SYNC_RATE_LIMIT_MAX_WAIT_SECONDS):
+        try:
+            response = requests.post(url, timeout=TIMEOUT, **kwargs)
+        except requests.RequestException as exc:
+            raise RetryableError(
+                f"PowerOffice Go could not be reached: {type(exc).__name__}") from None
+    if response.status_code == 429:  # every worker on the key stands back, not only us
+        from integrations.http import parse_retry_after
+
+        ratelimit.pause(key, policy, parse_retry_after(response.headers.get("Retry-After"))
+                        or policy.window_seconds)
+    return response
 
 
 def fetch_token(client_key):

@@ -8,8 +8,10 @@ the VAT mapping is a check against the account's VAT code, not something we send
 """
 
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
+
+from integrations.payments import PaymentState  # noqa: F401 (its old home)
+from integrations.payments import payment_state as shared_payment_state
 
 # Our line categories -> a product per category (the car is a product of its own).
 CATEGORY_PRODUCT_PREFIX = "HUB-"
@@ -200,42 +202,16 @@ def send_invoice_payload(*, delivery_channel, email=""):
 
 
 # -- payment state back ----------------------------------------------------------------------
-@dataclass(frozen=True)
-class PaymentState:
-    state: str  # "sent", "partly_paid", "paid", "overdue"
-    total: Decimal
-    paid: Decimal
-    remaining: Decimal
-    due_date: str | None
-    invoice_no: str
-
-    def contract_fields(self) -> dict:
-        """The contract's accounting fields this state sets (what Go told us, nothing empty)."""
-        fields = {"invoice_number": self.invoice_no, "invoice_total": self.total,
-                  "amount_paid": self.paid, "amount_remaining": self.remaining}
-        if self.due_date:
-            fields["invoice_due_date"] = date.fromisoformat(self.due_date)
-        return {k: v for k, v in fields.items() if v not in ("", None)}
-
-
 def payment_state(invoice, *, today):
-    """The badge state of an OutgoingInvoiceDto: Balance 0 = paid; 0 < Balance < total =
-    partly paid; past the due date with a balance = overdue (wins over partly paid)."""
+    """The badge state of an OutgoingInvoiceDto (`integrations.payments`): Balance is what is
+    outstanding; past the due date with a balance = overdue."""
     total = Decimal(str(invoice.get("TotalAmount") or invoice.get("TotalPostedAmount") or 0))
-    balance = Decimal(str(invoice.get("Balance") if invoice.get("Balance") is not None else total))
-    paid = max(total - balance, Decimal("0"))
-    due = invoice.get("DueDate")
-    due_date = str(due)[:10] if due else None
-    if balance <= 0:
-        state = "paid"
-    elif due_date and due_date < today.isoformat():
-        state = "overdue"
-    elif paid > 0:
-        state = "partly_paid"
-    else:
-        state = "sent"
-    return PaymentState(state=state, total=total, paid=paid, remaining=max(balance, Decimal("0")),
-                        due_date=due_date, invoice_no=str(invoice.get("InvoiceNo") or ""))
+    balance = invoice.get("Balance")
+    return shared_payment_state(total=total,
+                                outstanding=Decimal(str(balance)) if balance is not None
+                                else total,
+                                due_date=invoice.get("DueDate"),
+                                invoice_no=invoice.get("InvoiceNo"), today=today)
 
 
 def _without_none(value):

@@ -14,6 +14,7 @@ from integrations.providers.base import (
     ONBOARDING,
     OUT,
     Capabilities,
+    DealerFlow,
     NavEntry,
     Operation,
     Provider,
@@ -43,11 +44,16 @@ class PowerOfficeGo(Provider):
     # Connected from Settings -> Accounting: through Go's approval page (onboarding), or with a
     # client key pasted there.
     connect_flow = ONBOARDING
-    settings_url_name = "pogo:settings"
+    # The dealer's pages are the shared ones (`contracts.dealerflow`): Settings -> Accounting
+    # shows our connect part; the contract page runs these operations.
+    settings_url_name = "contracts:accounting_settings"
     urls = "integrations.providers.poweroffice_go.urls"
-    nav = (NavEntry(gettext_noop("Accounting"), "pogo:settings", current=("pogo:settings",)),)
-    panels = {"contract": "poweroffice_go/_contract_panel.html",
-              "customer": "poweroffice_go/_customer_panel.html"}
+    nav = (NavEntry(gettext_noop("Accounting"), "contracts:accounting_settings",
+                    current=("contracts:accounting_settings",)),)
+    dealer_flow = DealerFlow(customer_operation="customer.upsert",
+                             order_operation="order.create", invoice_operation="invoice.create",
+                             follow_up_operations=("invoice.sent_state",),
+                             connect_template="poweroffice_go/_connect.html")
 
     @classmethod
     def start_connect(cls, *, organization, user, options=None):
@@ -62,14 +68,6 @@ class PowerOfficeGo(Provider):
         return services.complete_onboarding(state=params.get("state", ""),
                                             status=params.get("status", ""),
                                             token=params.get("token", ""), user=user)
-
-    @classmethod
-    def panel_context(cls, record, request):
-        from integrations.providers.poweroffice_go import panels
-
-        if record._meta.model_name == "contract":
-            return panels.contract_panel(record)
-        return panels.customer_panel(record)
 
     @classmethod
     def demo(cls):
@@ -146,14 +144,39 @@ class PowerOfficeGo(Provider):
 
         return webhooks.handle(self, event)
 
+    # -- the dealer flow's hooks (services.py) -----------------------------------------------
+    def dealer_mapping_problems(self, organization, accounts, vats, *, fresh=False):
+        from integrations.providers.poweroffice_go import services
+
+        return services.vat_problems(organization, self.connection, accounts, vats,
+                                     fresh=fresh)
+
+    def dealer_setup_problems(self, organization):
+        from integrations.providers.poweroffice_go import services
+
+        return services.setup_problems(organization, self.connection)
+
+    def invoice_payment_state(self, remote_invoice_id):
+        """GET /OutgoingInvoices/{id}: its balance, total and due date."""
+        from django.utils import timezone
+
+        from integrations.providers.poweroffice_go import mappers
+
+        invoice = PowerOfficeGoClient(self).get_json(f"/OutgoingInvoices/{remote_invoice_id}")
+        return mappers.payment_state(invoice or {}, today=timezone.localdate())
+
     # -- seed interface ---------------------------------------------------------------------
     def test_connection(self):
         """Company name and what is missing, from GET /ClientIntegrationInformation."""
+        from integrations.providers.poweroffice_go.services import privilege_in_words
+
         info = PowerOfficeGoClient(self).get_json("/ClientIntegrationInformation") or {}
         invalid = info.get("InvalidPrivileges") or []
         return {
             "company_name": info.get("ClientName") or "",
             "client_id": str(info.get("ClientId") or ""),
+            "tenant_id": str(info.get("ClientId") or ""),
+            "missing": [privilege_in_words(p) for p in invalid],
             "subscriptions": info.get("ActiveClientSubscriptions") or [],
             "valid_privileges": info.get("ValidPrivileges") or [],
             "invalid_privileges": invalid,
