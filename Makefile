@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SANDBOX_PORT ?= 8001
 
-.PHONY: run test setup venv env db demodata demo lint clean chromium messages
+.PHONY: run serve test setup venv env db demodata demo lint clean chromium messages
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,16 @@ run: demodata
 	@$(PY) manage.py demo_banner --url http://$(HOST):$(PORT)/ --sandbox http://$(HOST):$(SANDBOX_PORT)/sandbox/
 	@$(PY) -m config.devstack --python $(PY) --host $(HOST) --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
+# Serving for real (README "Production"): gunicorn (static files by WhiteNoise), the task queue
+# and the dispatcher as their own processes, from the environment (DEBUG=false, SECRET_KEY,
+# ALLOWED_HOSTS, ENCRYPTION_KEYS, DATABASE_URL); no demo data, no sandbox. Ctrl-C stops all.
+serve: venv
+	$(PY) manage.py check --deploy
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py setup_schedules
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	@$(PY) -m config.devstack --production --python $(PY) --host $(HOST) --port $(PORT)
+
 # The browser tests (tests/browser) drive Debian's Chromium: installed here when missing and
 # possible (root with apt); without one they are skipped, saying why.
 chromium:
@@ -75,4 +85,4 @@ lint: venv
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm .pytest_cache
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm .pytest_cache staticfiles

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountingConfig(AppConfig):
     name = "accounting"
-    verbose_name = "Regnskap"
+    verbose_name = _("Accounting")
 
     def ready(self):
         # Row-level security on PostgreSQL (accounting/rls.py): the connection hook, and the

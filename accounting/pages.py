@@ -7,7 +7,7 @@ invoices together).
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from accounting.categories import document_category_label
+from accounting.categories import document_category_label, pay_type_label
 from accounting.models import ZERO, Employee, Invoice, Payslip, Project, Quote, TimeEntry
 from accounting.recordpages import Column, RecordPage, RelatedTable, format_value
 
@@ -264,7 +264,7 @@ PAYSLIP = RecordPage(
             title=_("Lines"),
             rows="lines",
             columns=(
-                Column(_("Pay type"), "pay_type"),
+                Column(_("Pay type"), lambda line: pay_type_label(line.pay_type)),
                 Column(_("Description"), "description"),
                 Column(_("Quantity"), "quantity", kind="quantity"),
                 Column(_("Unit amount"), "unit_amount", kind="money"),

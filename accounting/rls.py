@@ -78,11 +78,23 @@ def app_role() -> str:
     return getattr(settings, "DATABASE_RLS_ROLE", "hub_app")
 
 
+_process_default_reason = ""
+
+
+def set_process_default_bypass(reason: str):
+    """Make every thread of this process without a context of its own see every organization,
+    for a named reason: scripts whose fixtures span organizations (benchmarks). Never in the
+    app's own processes (web, workers, dispatcher)."""
+    global _process_default_reason
+    _process_default_reason = reason
+
+
 def current() -> Scope:
     scope = _scope.get()
     if scope is not None:
         return scope
-    reason = getattr(settings, "RLS_PROCESS_DEFAULT_BYPASS", "")
+    reason = (_process_default_reason
+              or getattr(settings, "RLS_PROCESS_DEFAULT_BYPASS", ""))
     return Scope(bypass=reason) if reason else NOTHING
 
 

@@ -15,6 +15,11 @@ def served_app(*, debug=False):
 
     temp_dir = tempfile.TemporaryDirectory()
     django.setup()
+    from accounting import rls
+
+    # Row-level security (accounting/rls.py): a benchmark's fixtures and direct calls span
+    # organizations; the served app's requests and tasks still set their own.
+    rls.set_process_default_bypass("bench: fixtures span organizations")
     if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         settings.DATABASES["default"]["TEST"]["NAME"] = str(Path(temp_dir.name) / "bench.db")
         settings.DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30

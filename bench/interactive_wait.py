@@ -81,6 +81,11 @@ def run(args, url):
     print(f"background share of what the clicks leave = {share:.3f}  (goal >= 0.95; "
           f"{bulk} background + {clicks} click requests in {end - start:.1f} s)")
     print(f"whole budget used           = {len(admitted) / budget:.3f}")
+    took = stack.response_times()
+    mean = sum(took) / max(1, len(took))
+    window = gate.limit.window_seconds
+    print(f"mean response time          = {mean * 1000:.0f} ms over {len(took)} requests: exact "
+          f"books allow at most {window / (window + mean):.3f} of the budget")
     print(f"busiest window at Go        = "
           f"{gate.limit.max_admitted_in_any_window()} of {gate.limit.limit}")
     print(f"429 responses               = {gate.refused}  (idle {refused_idle}; goal 0)")

@@ -6,10 +6,12 @@ admitted and refused."""
 
 import datetime
 import os
+import re
 import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from decimal import Decimal
@@ -126,7 +128,7 @@ def click(connection, contract, *, timeout=120.0):
             return time.monotonic() - started
         if status in (SyncJob.Status.FAILED, SyncJob.Status.DEAD):
             sys.exit(f"a click failed: {SyncJob.objects.get(pk=job.pk).last_error}")
-        time.sleep(0.01)
+        time.sleep(0.02)  # the simulator shares this process: poll gently
     sys.exit("a click did not finish in time")
 
 
@@ -182,8 +184,7 @@ def workers(*, background_workers=2, interactive_workers=2):
            "Q_WORKERS": str(background_workers),
            "Q_INTERACTIVE_WORKERS": str(interactive_workers)}
     manage = [sys.executable, str(ROOT / "manage.py")]
-    log = os.environ.get("BENCH_WORKER_LOG")  # a file for the workers' logs, when looking
-    out = open(log, "a") if log else subprocess.DEVNULL  # noqa: SIM115
+    out = open(WORKER_LOG, "w")  # noqa: SIM115  (read by `response_times`)
     quiet = {"stdout": out, "stderr": out}
     procs = [
         subprocess.Popen([*manage, "qcluster"], env=env, start_new_session=True, **quiet),
@@ -202,6 +203,18 @@ def workers(*, background_workers=2, interactive_workers=2):
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
+
+
+WORKER_LOG = os.environ.get("BENCH_WORKER_LOG") or os.path.join(
+    tempfile.gettempdir(), f"bench-workers-{os.getpid()}.log")
+
+
+def response_times():
+    """Seconds each PowerOffice Go request took, from admission to answer as the workers logged
+    them (`integrations.http`): what a slot is held for beyond the window."""
+    pattern = re.compile(r"poweroffice_go [A-Z]+ \S+ -> \d+ in (\d+) ms")
+    with open(WORKER_LOG, errors="replace") as log:
+        return [int(m.group(1)) / 1000 for m in map(pattern.search, log) if m]
 
 
 def stop_background():

@@ -7,15 +7,17 @@ on the shared grant), sends the customer once, then runs 200 `invoice.export` jo
 engine with a few worker threads (the engine's own `run_job`). Each invoice is two requests on
 two endpoints (the draft, then its conversion), so each endpoint carries 200.
 
-At Visma's own window (600 per 60 s) 200 requests on an endpoint fit in the first window and
-the least time the limit allows would be zero, which measures nothing. So the bench keeps the
-rate and shortens the window on both sides, ours and the simulator's (`--window`, default 2 s:
-20 requests per 2 s per endpoint, the same 10 per second): then the least time for N requests
-on the busiest endpoint is ((N - 1) // limit) * window, and the ratio says how much of the
-budget the limiter and the workers leave unused. It prints the 429s the simulator answered
-(must be 0) and elapsed time / that least time (target <= 1.15).
+At Visma's own limit (600 per 60 s) 200 requests on an endpoint fit in the first window: the
+least time the limit allows is zero, and what the run takes is the machine's pace (printed with
+`--limit 600 --window 60`). So the bench sets a smaller limit on both sides, ours and the
+simulator's (`--limit`, `--window`; default 10 per 5 s per endpoint), one the machine can keep
+up with, so that the limit is what sets the pace: the least time for N requests on the busiest
+endpoint is ((N - 1) // limit) * window, and the ratio says how much of that budget the
+limiter and the workers leave unused. It prints the 429s the simulator answered (must be 0)
+and elapsed time / that least time (target <= 1.15).
 
-    .venv/bin/python bench/visma_export.py [--invoices 200] [--workers 4] [--window 2]
+    .venv/bin/python bench/visma_export.py [--invoices 200] [--workers 4] [--limit 10]
+        [--window 5]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hub_bench \
         .venv/bin/python bench/visma_export.py
 """
@@ -96,8 +98,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--invoices", type=int, default=200)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--window", type=float, default=2.0,
-                        help="seconds of the scaled window (600 per 60 s keeps its rate)")
+    parser.add_argument("--limit", type=int, default=10,
+                        help="requests per window and endpoint, on both sides")
+    parser.add_argument("--window", type=float, default=5.0, help="seconds of the window")
     args = parser.parse_args()
 
     from bench.harness import served_app
@@ -117,12 +120,13 @@ def report(args, base_url):
     from sandbox.visma_eaccounting.simulator import RATE_LIMIT
 
     real = VismaEaccounting.rate_limit
-    limit = max(1, round(real.limit * args.window / real.window_seconds))
+    limit = args.limit
     VismaEaccounting.rate_limit = RateLimitPolicy(limit=limit, window_seconds=args.window,
                                                   per_endpoint=True)
     RATE_LIMIT.limit, RATE_LIMIT.window_seconds = limit, args.window
 
-    connection, customer, ids = build_world(base_url, args.invoices)
+    # One more invoice than measured: the first one warms up (articles, reference lists).
+    connection, customer, ids = build_world(base_url, args.invoices + 1)
     job, _ = enqueue_job(connection=connection, operation="customer.export",
                          record_type="customer", local_id=customer.pk)
     if run_job(job.pk) != "done":
@@ -154,8 +158,12 @@ def report(args, base_url):
     print(f"requests per endpoint           = {dict(per_endpoint)}")
     print(f"429 responses                   = {refused}  (must be 0)")
     print(f"fullest window of one endpoint  = {fullest} of {limit}")
-    print(f"elapsed / time the limit allows = {elapsed:.1f} s / {allowed:.1f} s = "
-          f"{elapsed / allowed:.2f}  (target <= 1.15)")
+    if allowed:
+        print(f"elapsed / time the limit allows = {elapsed:.1f} s / {allowed:.1f} s = "
+              f"{elapsed / allowed:.2f}  (target <= 1.15)")
+    else:
+        print(f"elapsed = {elapsed:.1f} s; every request fits in the first window, so the limit "
+              f"costs no time ({len(jobs) / elapsed:.1f} invoices/s is the machine's pace)")
     VismaEaccounting.rate_limit = real
     if refused or done != len(jobs):
         sys.exit(1)

@@ -51,6 +51,7 @@ def _environment(temp_dir):
         "SECRET_KEY": "bench-" + uuid.uuid4().hex,
         "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "SANDBOX_ENABLED": "false", "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",  # plain HTTP on the loopback, no TLS proxy
         "ENV_FILE": str(Path(temp_dir) / "no.env"),
     })
     return env
@@ -214,6 +215,9 @@ def main():
     from django.conf import settings
 
     django.setup()
+    from accounting import rls
+
+    rls.set_process_default_bypass("bench: the world's fixtures")  # the server sets its own
     if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(
             Path(temp_dir.name) / "bench.db")

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 GRACE_SECONDS = 15
 
@@ -22,6 +23,7 @@ def main():
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", default="8000")
     parser.add_argument("--sandbox-port", default="8001")
+    parser.add_argument("--production", action="store_true")
     args = parser.parse_args()
     manage = [args.python, "manage.py"]
     commands = {
@@ -33,6 +35,12 @@ def main():
         "interactive": [*manage, "qcluster"],
         "dispatcher": [*manage, "run_dispatcher"],
     }
+    if args.production:  # `make serve`: gunicorn instead of runserver, no sandbox
+        os.environ.setdefault("HOST", args.host)
+        os.environ.setdefault("PORT", args.port)
+        del commands["sandbox"]
+        commands["web"] = [str(Path(args.python).with_name("gunicorn")), "-c",
+                           "config/gunicorn.conf.py", "config.wsgi"]
     environments = {"interactive": {**os.environ, "Q_CLUSTER_NAME": "interactive"}}
     children = {name: subprocess.Popen(cmd, start_new_session=True, env=environments.get(name))
                 for name, cmd in commands.items()}

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -156,6 +157,25 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Served by the app itself through WhiteNoise (compressed, with hashed names and far-future
+# caching once `collectstatic` has run), so production needs no separate file server.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
+                    else "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# Production stance (README "Production"): whenever DEBUG is off the secure defaults hold, so
+# `manage.py check --deploy` is clean with DEBUG, SECRET_KEY and ALLOWED_HOSTS alone. Behind a
+# TLS-terminating proxy set BEHIND_TLS_PROXY=true (it must set X-Forwarded-Proto).
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # probes may speak plain HTTP
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = bool(SECURE_HSTS_SECONDS)
+if env.bool("BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -211,6 +231,17 @@ Q_CLUSTER = {
         "interactive": {"workers": env.int("Q_INTERACTIVE_WORKERS", default=2), "poll": 0.1},
     },
 }
+# Several machines: django-q2 on Redis instead (`Q_BROKER_URL=redis://host:6379/0`), its tasks
+# pushed when the transaction that queued them commits (config/qbroker.py); the sweeper
+# re-dispatches what a lost task or a killed worker left. Results and schedules stay in the
+# database.
+Q_BROKER_URL = env.str("Q_BROKER_URL", default="")
+if Q_BROKER_URL.startswith(("redis://", "rediss://", "unix://")):
+    del Q_CLUSTER["orm"]
+    Q_CLUSTER.update({"redis": Q_BROKER_URL, "broker_class": "config.qbroker.OnCommitRedis"})
+elif Q_BROKER_URL:
+    raise ImproperlyConfigured(f"Q_BROKER_URL must be a redis:// URL (or empty for the database "
+                               f"broker), not {Q_BROKER_URL.split(':', 1)[0]}://...")
 # The cluster interactive jobs are queued on ("" queues them with everything else).
 SYNC_INTERACTIVE_CLUSTER = env.str("SYNC_INTERACTIVE_CLUSTER", default="interactive")
 # Background jobs queued or running at once per rate-limit scope; the rest wait for their turn.
@@ -235,7 +266,9 @@ SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "integrations.logging.RedactSecretsFilter"}},
+    "filters": {"redact": {"()": "integrations.logging.RedactSecretsFilter"},
+                # `code`, `token`, `state` in request lines (config/logfilters.py)
+                "redact_query": {"()": "config.logfilters.RedactQueryParams"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
@@ -243,12 +276,14 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["redact"],
+            "filters": ["redact_query", "redact"],
         },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # runserver's access log, through the same redacting handler (Django's own has none).
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "urllib3": {"level": "WARNING"},
     },
 }

@@ -19,6 +19,13 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast log
 # Row-level security (accounting/rls.py): fixtures make rows of several organizations, so what a
 # test does directly sees every organization; requests (the middleware) and tasks inside a test
 # still run in their own organization's context. tests/security/ also runs with nothing.
+# Static files as in development: no `collectstatic` manifest to look names up in.
+STORAGES = {**STORAGES, "staticfiles": {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+# Plain HTTP in tests (the test client and the live server, which `requests` reaches without
+# TLS and so would not send a Secure cookie to); production keeps all three.
+SECURE_SSL_REDIRECT = SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+
 RLS_PROCESS_DEFAULT_BYPASS = "tests: fixtures span organizations"
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
@@ -34,3 +41,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     atexit.register(shutil.rmtree, _TEST_DB_DIR, ignore_errors=True)
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.path.join(  # noqa: F405
         _TEST_DB_DIR, f"hub-test-{os.getpid()}.sqlite3")
+
+# WhiteNoise looks at STATIC_ROOT per request in tests (no `collectstatic` run before them).
+WHITENOISE_AUTOREFRESH = True

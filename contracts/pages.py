@@ -21,6 +21,7 @@ def contract_columns():
         Column(_("Customer"), "customer", link=True),
         Column(_("Car"), "car", link=True),
         Column(_("Status"), "get_status_display", kind="badge"),
+        Column(_("Accounting"), "get_accounting_state_display", kind="badge"),
         Column(_("Signed"), "signed_on", kind="date"),
         Column(_("Total excl. VAT"), "total_excl_vat", kind="money"),
     )

@@ -6,13 +6,14 @@ from itertools import accumulate
 
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser as BaseJSONParser
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from integrations.errors import ActionBlocked, ProviderError
 
 
 def exception_handler(exc, context):
+    # Imported here: rest_framework.views reads DEFAULT_PARSER_CLASSES (this module) on import.
     from rest_framework.response import Response
+    from rest_framework.views import exception_handler as drf_exception_handler
 
     if isinstance(exc, ActionBlocked):
         return Response({"error": "blocked", "problems": [p.as_dict() for p in exc.problems]},
@@ -83,8 +84,8 @@ class JSONParser(BaseJSONParser):
         if len(raw) > MAX_JSON_BYTES:
             raise BodyTooLarge()
         if json_too_deep(raw):
-            raise ParseError(f"JSON parse error - the body is nested deeper than "
-                             f"{MAX_JSON_DEPTH} levels.")
+            raise ParseError(f"JSON parse error - the body is nested too deeply (more than "
+                             f"{MAX_JSON_DEPTH} levels).")
         try:
             data = super().parse(io.BytesIO(raw), media_type, parser_context)
         except RecursionError:

@@ -239,8 +239,10 @@ def _try_acquire_postgresql(key, policy, interactive, hold):
 def _bucket_locked(key):
     from integrations.models import RateLimitBucket
 
-    RateLimitBucket.objects.get_or_create(key=key)
-    return RateLimitBucket.objects.select_for_update().get(key=key)
+    # Inside the caller's transaction, which on SQLite holds the write lock from its start
+    # (transaction_mode IMMEDIATE): one read, then one write.
+    bucket = RateLimitBucket.objects.filter(key=key).first()
+    return bucket if bucket is not None else RateLimitBucket.objects.create(key=key)
 
 
 def _change_locked(key, change):
@@ -281,12 +283,13 @@ def _try_acquire_locked(key, policy, interactive, hold):
 
 def _wait(recent, policy, now, interactive, waiting_until):
     """Seconds until the entry that blocks us leaves the window (when that request is still in
-    flight, its end is not known: look again after one slot's share of the window); a
-    background caller also waits while a person is waiting."""
+    flight, its end is not known: look again after one slot's share of the window, a person
+    sooner); a background caller also waits while a person is waiting."""
     share = policy.window_seconds / policy.limit
     if len(recent) >= policy.limit:
         blocking = recent[len(recent) - policy.limit]
-        wait = share if blocking > now else max(0.0, blocking + policy.effective_window - now)
+        in_flight = share / 4 if interactive else share
+        wait = in_flight if blocking > now else max(0.0, blocking + policy.effective_window - now)
     else:
         wait = 0.0
     if not interactive and waiting_until > now:

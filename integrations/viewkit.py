@@ -60,6 +60,17 @@ def admin_required(view):
 
 
 def show_problems(request, blocked):
-    """Every problem of an `ActionBlocked` as an error message on the next page."""
+    """Every problem of an `ActionBlocked` as an error message on the next page, each once
+    (four payslips missing the same salary code are one problem), with its fix link."""
+    from django.utils.html import format_html
+
+    seen = set()
     for problem in blocked.problems:
-        messages.error(request, problem.message)
+        if (problem.message, problem.fix_url) in seen:
+            continue
+        seen.add((problem.message, problem.fix_url))
+        if problem.fix_url:
+            messages.error(request, format_html('{} <a href="{}">{}</a>', problem.message,
+                                                problem.fix_url, _("Fix")))
+        else:
+            messages.error(request, problem.message)

@@ -382,5 +382,5 @@ class DealerAcceptanceRun:
         ok = encrypted and refused and cleared
         return ok, (f"stored credentials {'are' if encrypted else 'are NOT'} encrypted; after "
                     f"disconnect: local credentials {'cleared' if cleared else 'NOT cleared'}, "
-                    f"{self.remote.name} {'refuses' if refused else 'still accepts'} our old "
-                    f"session (`make run` re-activates the demo company)")
+                    f"{self.remote.name} {'refuses' if refused else 'still accepts'} what we "
+                    f"held (`make run` re-activates the demo company)")

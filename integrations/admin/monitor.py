@@ -13,7 +13,9 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
@@ -88,10 +90,10 @@ class RetryPermissionMixin:
 @admin.register(SyncLogEntry)
 class SyncLogEntryAdmin(RetryPermissionMixin, ProviderStatusColumns, ReadOnlyAdmin):
     list_display = (
-        "created_at", "provider_name", "record", "action", "status_badge", "message_short",
-        "provider_response_code", "retry",
+        "when", "provider_name", "record", "what", "status_badge", "message_short",
+        "http_status", "duration", "retry",
     )
-    list_display_links = ("created_at",)
+    list_display_links = ("when",)
     list_filter = ("status", "entity", ProviderFilter)
     list_per_page = 50
     list_max_show_all = 500
@@ -119,12 +121,23 @@ class SyncLogEntryAdmin(RetryPermissionMixin, ProviderStatusColumns, ReadOnlyAdm
 
     @admin.display(description=_("message"))
     def message_short(self, obj):
-        return format_html('<span class="hub-message" title="{}">{}</span>', obj.message,
-                           short(obj.message, 70))
+        return format_html('<span class="hub-message">{}</span>', short(obj.message, 70))
 
     @admin.display(description=_("record"), ordering="entity")
     def record(self, obj):
         return f"{obj.entity} {obj.local_id}".strip()
+
+    @admin.display(description=_("time"), ordering="created_at")
+    def when(self, obj):
+        return date_format(timezone.localtime(obj.created_at), "SHORT_DATETIME_FORMAT")
+
+    @admin.display(description="HTTP", ordering="provider_response_code")
+    def http_status(self, obj):
+        return obj.provider_response_code or "-"
+
+    @admin.display(description=_("operation"), ordering="action")
+    def what(self, obj):
+        return obj.action
 
     @admin.display(description=_("retry"))
     def retry(self, obj):
@@ -220,8 +233,7 @@ class SyncJobAdmin(RetryPermissionMixin, ReadOnlyAdmin):
 
     @admin.display(description=_("last error"))
     def last_error_short(self, obj):
-        return format_html('<span class="hub-message" title="{}">{}</span>', obj.last_error,
-                           short(obj.last_error, 70))
+        return format_html('<span class="hub-message">{}</span>', short(obj.last_error, 70))
 
     @admin.display(description=_("retry"))
     def retry(self, obj):

@@ -4,8 +4,9 @@ organization.
 The task queue hands tasks out in arrival order. Queued all at once, one organization's import
 of 500 customers would stand in front of everything after it: another organization's jobs on
 the same budget and, on a shared cluster, every click. So a background job is queued only while
-its scope (the provider's limiter key without endpoint, `Provider.rate_limit_key()`: one
-PowerOffice Go subscription key for all our customers, one Fortnox client and company) has fewer
+its scope (the provider's limiter key without endpoint, `Provider.rate_limit_key()`: one key
+for all our customers of a provider that counts per subscription, one per client and company
+where the provider counts per company) has fewer
 than `SYNC_BACKGROUND_IN_FLIGHT` background jobs queued or running; the rest wait in `SyncJob`
 (due, not dispatched) until the dispatcher tops the scope up.
 

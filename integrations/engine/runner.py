@@ -56,9 +56,11 @@ def claim(job_id):
     """The one conditional UPDATE that decides who runs the job. Returns the lease owner or None."""
     now = timezone.now()
     owner = uuid.uuid4().hex
-    connected = Connection.objects.filter(
-        jobs__pk=job_id, status=Connection.Status.CONNECTED).exists()
-    claimed = connected and SyncJob.objects.filter(Q(pk=job_id) & claimable(now)).update(
+    # The connection's state is a subquery on its own table: the job's row is still matched
+    # on its own columns only (see `claimable`).
+    connected = Connection.objects.filter(status=Connection.Status.CONNECTED).values("pk")
+    claimed = SyncJob.objects.filter(
+        Q(pk=job_id) & claimable(now) & Q(connection_id__in=connected)).update(
         status=S.RUNNING,
         lease_owner=owner,
         lease_expires_at=now + timezone.timedelta(seconds=settings.SYNC_LEASE_SECONDS),
@@ -143,15 +145,15 @@ def _succeed(job, owner, operation, provider, result, started, adopted):
                            remote_url=result.remote_url or provider.remote_url(result.remote_id))
             if operation.on_success is not None:
                 operation.on_success(provider, job, result)
-            updated = _mine(job, owner).update(
-                status=S.DONE, remote_id=str(result.remote_id or ""), result=result.data,
-                outcome_uncertain=False, lease_owner="", lease_expires_at=None,
-                last_error="", last_error_code="", finished_at=now, updated_at=now,
-            )
-            if not updated:
+            done = {"status": S.DONE, "remote_id": str(result.remote_id or ""),
+                    "result": result.data, "outcome_uncertain": False, "lease_owner": "",
+                    "lease_expires_at": None, "last_error": "", "last_error_code": "",
+                    "finished_at": now, "updated_at": now}
+            if not _mine(job, owner).update(**done):
                 raise _LeaseLost
             Connection.objects.filter(pk=job.connection_id).update(last_sync_at=now)
-            job.refresh_from_db()
+            for field, value in done.items():  # what the row now holds, without reading it
+                setattr(job, field, value)
             log_job_event(job, status="ok",
                           message=ADOPTED_MESSAGE if adopted else "",
                           details={"remote_id": str(result.remote_id or "")},

@@ -85,9 +85,9 @@ def overdue(organization):
                               AccountingState.INVOICED, AccountingState.PARTLY_PAID],
         invoice_due_date__lt=today, amount_remaining__gt=0).order_by("invoice_due_date")
     for c in contracts[:LIMIT]:
-        items.append({"text": _("%(record)s: due %(date)s") % {
-            "record": c, "date": date_format(c.invoice_due_date, "SHORT_DATE_FORMAT")}, "url": url_for(c),
-            "link_text": _("Open"), "due": c.invoice_due_date})
+        due = date_format(c.invoice_due_date, "SHORT_DATE_FORMAT")
+        items.append({"text": _("%(record)s: due %(date)s") % {"record": c, "date": due},
+                      "url": url_for(c), "link_text": _("Open"), "due": c.invoice_due_date})
     invoices = Invoice.objects.for_org(organization).filter(
         status__in=OPEN_INVOICE, due_date__lt=today, remaining_amount__gt=0,
     ).order_by("due_date")

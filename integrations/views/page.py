@@ -75,6 +75,18 @@ def _provider_part(cls, request):
     return render_to_string(template_name, context, request=request)
 
 
+def distinct_errors(entries, limit=5):
+    """The newest entry of each distinct message, with how often it came (the same missing
+    salary code on four payslips is one line, "4 ×")."""
+    grouped = {}
+    for entry in entries:
+        if entry.message in grouped:
+            grouped[entry.message]["count"] += 1
+        else:
+            grouped[entry.message] = {"entry": entry, "count": 1}
+    return list(grouped.values())[:limit]
+
+
 def _panel(key, name, connection):
     state = selectors.connection_state(connection) if connection else None
     monitor_url = ""
@@ -92,7 +104,8 @@ def _panel(key, name, connection):
     return {
         "key": key, "name": name, "connection": connection, "state": state,
         "can_connect": can_connect, "settings_url": settings_url,
-        "errors": selectors.recent_errors(connection) if connection else [],
+        "errors": distinct_errors(selectors.recent_errors(connection, limit=50))
+        if connection else [],
         "monitor_url": monitor_url,
     }
 

@@ -28,7 +28,7 @@ def _import_types(provider_key):
 
 
 def record_type_state(connection, record_type, *, caps=None, last_ok=None, links=None,
-                      jobs=None, cursors=None) -> dict:
+                      jobs=None, cursors=None, last_linked=None) -> dict:
     caps = caps or capabilities_of(connection.provider)
     org = connection.organization
     error = (SyncLogEntry.objects.for_org(org)
@@ -37,7 +37,9 @@ def record_type_state(connection, record_type, *, caps=None, last_ok=None, links
     job_counts = {status: 0 for status in JOB_STATUSES}
     job_counts.update((jobs or {}).get(record_type, {}))
     cursor = (cursors or {}).get(record_type)
-    times = [t for t in ((last_ok or {}).get(record_type), cursor and cursor["updated_at"]) if t]
+    # A record linked at the provider was synced, whichever way (export, import, adoption).
+    times = [t for t in ((last_ok or {}).get(record_type), cursor and cursor["updated_at"],
+                         (last_linked or {}).get(record_type)) if t]
     direction = caps.records.get(record_type, "")
     return {
         "record_type": record_type,
@@ -61,8 +63,11 @@ def connection_state(connection) -> dict:
     caps = capabilities_of(connection.provider)
     org = connection.organization
     scoped = {"connection": connection}
-    links = dict(Link.objects.for_org(org).filter(**scoped).values_list("record_type")
-                 .annotate(n=Count("id")).order_by())
+    links, last_linked = {}, {}
+    for record_type, n, last in (Link.objects.for_org(org).filter(**scoped)
+                                 .values_list("record_type")
+                                 .annotate(n=Count("id"), last=Max("synced_at")).order_by()):
+        links[record_type], last_linked[record_type] = n, last
     jobs = {}
     for record_type, status, n in (SyncJob.objects.for_org(org).filter(**scoped)
                                    .values_list("record_type", "status")
@@ -89,7 +94,7 @@ def connection_state(connection) -> dict:
         "inbound": caps.inbound,
         "record_types": [
             record_type_state(connection, t, caps=caps, last_ok=last_ok, links=links, jobs=jobs,
-                              cursors=cursors)
+                              cursors=cursors, last_linked=last_linked)
             for t in record_types
         ],
     }

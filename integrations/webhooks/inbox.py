@@ -35,6 +35,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from integrations.api import MAX_JSON_DEPTH, holds_unstorable_text, json_too_deep
 from integrations.models import WebhookEvent
 from integrations.webhooks import processing
 from integrations.webhooks.processing import storable_text
@@ -104,28 +105,6 @@ def _refuse(provider_key, request, raw, refused: _Refused):
     return refused.status, {"status": Outcome.REFUSED, "error": reason}
 
 
-def _holds_unstorable_text(payload) -> bool:
-    """Whether a string in the payload holds NUL or a lone surrogate, which no database query
-    of the provider's hooks could take. Walked without recursion: the payload may be as deep
-    as the parser allows."""
-    stack = [payload]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return True
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
-
-
 def _checked_event_id(value) -> str:
     event_id = str(value or "").strip()
     if not event_id or len(event_id) > MAX_EVENT_ID or not event_id.isprintable():
@@ -157,13 +136,16 @@ def _verified(provider_class, http_request, raw):
     """(connection, event id) of a request that verifies; raises `_Refused` with the reason."""
     if len(raw) > MAX_BODY_BYTES:
         raise _Refused("The body is too large.", status=413)
+    if json_too_deep(raw):  # before parsing: a deep body never reaches the recursive parser
+        raise _Refused(f"The body is JSON nested too deeply (more than {MAX_JSON_DEPTH} "
+                       "levels).")
     try:
         payload = json.loads(raw.decode("utf-8"))
     except RecursionError:
         raise _Refused("The body is JSON nested too deeply.") from None
     except (UnicodeDecodeError, ValueError):
         raise _Refused("The body is not JSON (UTF-8).") from None
-    if _holds_unstorable_text(payload):
+    if holds_unstorable_text(payload):
         raise _Refused("The body holds NUL characters or unpaired surrogates.")
     try:
         candidates = _candidates(provider_class.webhook_connections(payload, http_request))

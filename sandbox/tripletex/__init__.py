@@ -23,7 +23,10 @@ says what it chose where neither does (marked ASSUMED). The main ones:
   parameters are ignored.
 - Session tokens live until 00:00 Oslo time at the start of `expirationDate`.
 - The rate limit's numbers are not published: 500 requests per 60 s per consumer and employee
-  token here (POST _control/ratelimit changes them).
+  token here (POST _control/ratelimit changes them). Creating a session is not counted (it
+  has no session yet; ASSUMED); every answer to an authenticated call carries the headers.
+- Ids are unique across companies; customer, order, invoice and voucher numbers are per company.
+- Read-only screens at web/ (web/<customer|product|order|invoice>/<id>) for TRIPLETEX_WEB_URL.
 - Events: invoice.charged when an invoice is made; voucher.create for every voucher (an
   invoice's, a payment's); closeGroup.create when a payment settles an invoice (its postings
   are matched); order.*, customer.*, product.* on API changes.

@@ -119,6 +119,13 @@ def unauthorized(request, reason):
                     developer_message=f"Authentication failed: session token {reason}.")
 
 
+def method_not_allowed(request, allowed):
+    """ASSUMED: a method the path does not publish, in the envelope, with Allow."""
+    return envelope(request, 405, BAD_REQUEST, "Metoden er ikke tillatt for denne ressursen.",
+                    developer_message=f"Allowed: {', '.join(allowed)}",
+                    headers={"Allow": ", ".join(allowed)})
+
+
 def server_error(request, status):
     return envelope(request, status, INTERNAL, "Det oppstod en uventet feil.",
                     developer_message="Internal error")

@@ -111,6 +111,7 @@ simulator = Simulator(
     unauthorized=errors.unauthorized,
     server_error=errors.server_error,
     rate_limited=errors.rate_limited,
+    method_not_allowed=errors.method_not_allowed,
     rate_limit=RATE_LIMIT,
     authenticate=authenticate,
     accountant=TripletexBook(),

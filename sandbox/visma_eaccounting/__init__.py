@@ -1,9 +1,10 @@
 """The Visma eAccounting simulator (Spiris "Bokföring & Fakturering" in Sweden; same API),
 mounted at /sandbox/visma_eaccounting/ (slug `visma_eaccounting`), with Visma Online's identity
 server, which the Visma payroll simulator shares (identity.py documents that interface). The
-hub reaches it as it reaches Visma: the API base `<host>/sandbox/visma_eaccounting/v2` (for
-https://eaccountingapi.vismaonline.com/v2), the identity server
-`<host>/sandbox/visma_eaccounting` (for https://identity.vismaonline.com: `/connect/...`).
+hub reaches it as it reaches Visma: VISMA_EACCOUNTING_BASE_URL=<host>/sandbox/visma_eaccounting
+(for https://eaccountingapi.vismaonline.com, paths `v2/...`) and
+VISMA_IDENTITY_URL=<host>/sandbox/visma_eaccounting (for https://identity.vismaonline.com,
+paths `connect/...`); the demo app is `hub-demo-visma` / `hub-demo-visma-secret` (seed.py).
 Facts come from ../shared/providers/visma-eaccounting.md (cited as [section]) and the
 published spec (Swagger 2.0, 2023-07-03).
 

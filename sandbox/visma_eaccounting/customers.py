@@ -4,7 +4,8 @@ production [visma-eaccounting.md 10.5]) and delete.
 
 Rules [visma-eaccounting.md 6.1, SPEC23 CustomerApi]: Name, InvoicePostalCode, InvoiceCity,
 IsActive, IsPrivatePerson and an existing TermsOfPaymentId are required; CustomerNumber is
-unique and assigned from the company's series when left out; VatNumber is checked on every
+unique (a taken one answers 4000, also when two requests race for it) and assigned from the
+company's series when left out; VatNumber is checked on every
 write (4025; the real API asks VIES, here its format: two letters and 8-12 digits, as the spec
 describes it); ReverseChargeOnConstructionServices needs a VatNumber. `ChangedUtc` moves on
 every write. `UnpaidInvoicesAmount` and `LastInvoiceDate` are read from the customer's
@@ -14,6 +15,8 @@ with invoices cannot be deleted (4001) and should be made inactive instead.
 
 import re
 from decimal import Decimal
+
+from django.db import transaction
 
 from sandbox.visma_eaccounting import errors, fields, odata, store, webhooks
 from sandbox.visma_eaccounting.api import body, endpoint
@@ -50,7 +53,7 @@ def present(data, facts):
     return {**data, "UnpaidInvoicesAmount": store.number(unpaid), "LastInvoiceDate": last}
 
 
-def _check(tenant, data, *, current_id=None):
+def _check(tenant, data):
     """Complete a written customer, or answer with Visma's error."""
     data = fields.CUSTOMER.writable(data)
     terms = store.find(tenant, "termsofpayment", str(data["TermsOfPaymentId"]).lower())
@@ -64,16 +67,9 @@ def _check(tenant, data, *, current_id=None):
     if data.get("ReverseChargeOnConstructionServices") and not vat_number:
         errors.invalid(("VatNumber", "A VAT number is required for reverse charge on "
                                      "construction services."))
-    number = data.get("CustomerNumber")
-    if number:
-        for record in store.records(tenant, KIND).exclude(remote_id=current_id or ""):
-            if record.data.get("CustomerNumber") == number:
-                errors.conflict("CustomerNumber", f"The customer number {number} is already "
-                                                  f"in use.")
-    else:
-        data["CustomerNumber"] = str(store.next_number(tenant, KIND, taken=lambda value: any(
-            record.data.get("CustomerNumber") == value
-            for record in store.records(tenant, KIND))))
+    if not data.get("CustomerNumber"):
+        data["CustomerNumber"] = str(store.next_number(
+            tenant, KIND, taken=lambda value: store.number_taken(tenant, KIND, value)))
     return {**DEFAULTS, **{key: value for key, value in data.items() if value is not None},
             "TermsOfPaymentId": terms.remote_id, "TermsOfPayment": terms.data,
             "IsFutureInvoiceDateAllowed": False, "ChangedUtc": store.stamp()}
@@ -82,8 +78,10 @@ def _check(tenant, data, *, current_id=None):
 @endpoint(methods=("GET", "POST"))
 def customers(request, tenant):
     if request.method == "POST":
-        data = _check(tenant, body(request, fields.CUSTOMER))
-        record = store.create(tenant, KIND, data)
+        with transaction.atomic():
+            data = _check(tenant, body(request, fields.CUSTOMER))
+            store.claim_number(tenant, KIND, data["CustomerNumber"], "CustomerNumber")
+            record = store.create(tenant, KIND, data)
         webhooks.notify(tenant, KIND, "Created", record.data)
         return store.one(present(record.data, {}), status=201)
     facts = invoice_facts(tenant)
@@ -104,9 +102,14 @@ def customer(request, tenant, customer_id):
             errors.fail(400, errors.CANNOT_BE_DELETED, "CanNotBeDeleted - The customer has "
                                                        "invoices; set IsActive to false instead.")
         record.delete()
+        store.release_number(tenant, KIND, record.data["CustomerNumber"])
         webhooks.notify(tenant, KIND, "Deleted", {**record.data, "ChangedUtc": store.stamp()})
         return store.one({})
-    data = _check(tenant, body(request, fields.CUSTOMER), current_id=record.remote_id)
-    store.save(record, {"Id": record.remote_id, **data})
+    with transaction.atomic():
+        data = _check(tenant, body(request, fields.CUSTOMER))
+        if data["CustomerNumber"] != record.data["CustomerNumber"]:
+            store.claim_number(tenant, KIND, data["CustomerNumber"], "CustomerNumber")
+            store.release_number(tenant, KIND, record.data["CustomerNumber"])
+        store.save(record, {"Id": record.remote_id, **data})
     webhooks.notify(tenant, KIND, "Changed", record.data)
     return store.one(present(record.data, invoice_facts(tenant)))

@@ -45,10 +45,11 @@ The server's rules [visma-eaccounting.md 2.2, 2.3]:
   The code works once, for 5 minutes, with the same redirect_uri.
 - `connect/token` (POST, form-encoded only; client by Basic auth or client_secret_post):
   `authorization_code` and `refresh_token`. Access tokens live 3600 s and are JWT-shaped
-  (RS256 header, a payload with `customer_id`, `client_id`, `sub`, `scope`, `exp`; the
-  signature is noise, nobody can verify Visma's anyway). A refresh token is issued only with
-  `offline_access`, and it is ROTATED: every refresh returns a new one and the old one is dead
-  (`invalid_grant`), the one-time mode older clients have [CL-RT].
+  (RS256 header, a payload with `customer_id`, `client_id`, `sub`, `scope`, `exp` and `jti`;
+  the signature is noise, nobody can verify Visma's anyway). The server finds a token by its
+  `jti`, so only the whole JWT as handed out works as a bearer token. A refresh token is
+  issued only with `offline_access`, and it is ROTATED: every refresh returns a new one and
+  the old one is dead (`invalid_grant`), the one-time mode older clients have [CL-RT].
 - `connect/revocation` (POST, client auth, `token`, optional `token_type_hint`): 200 with an
   empty body, also for an unknown token (RFC 7009). Revoking a refresh token ends the grant:
   that refresh token and the client's access tokens for that company stop working. ASSUMED:
@@ -63,7 +64,6 @@ import base64
 import json
 import secrets
 import uuid
-from datetime import timedelta
 
 from django.db import transaction
 from django.http import HttpResponse
@@ -143,36 +143,58 @@ def _b64(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def jwt_value(*, tenant, client_id, scope, issued_at, expires_at, subject=None):
-    """A JWT-shaped access token: header and payload decode, the signature is noise."""
+def jwt_value(token, *, subject=None):
+    """The JWT-shaped access token handed out for a stored one: header and payload decode, the
+    signature is noise. Its `jti` is the stored token's own (opaque) value, which is how the
+    server finds the token again; the rest of the payload is what a client may read."""
     header = {"alg": "RS256", "kid": "sandbox", "typ": "at+jwt"}
+    issued = int(token.created_at.timestamp())
     payload = {
-        "iss": ISSUER, "nbf": int(issued_at.timestamp()), "iat": int(issued_at.timestamp()),
-        "exp": int(expires_at.timestamp()),
-        "aud": sorted(name for name in scope.split() if name.endswith(":api")),
-        "client_id": client_id, "sub": subject or str(uuid.uuid5(uuid.NAMESPACE_URL,
-                                                                   tenant.external_id)),
-        "customer_id": tenant.external_id, "scope": scope.split(), "jti": secrets.token_hex(16),
+        "iss": ISSUER, "nbf": issued, "iat": issued, "exp": int(token.expires_at.timestamp()),
+        "aud": sorted(name for name in token.scope.split() if name.endswith(":api")),
+        "client_id": token.client_id,
+        "sub": subject or str(uuid.uuid5(uuid.NAMESPACE_URL, token.tenant.external_id)),
+        "customer_id": token.tenant.external_id, "scope": token.scope.split(),
+        "jti": token.value,
     }
     return ".".join([_b64(json.dumps(header).encode()), _b64(json.dumps(payload).encode()),
                      _b64(secrets.token_bytes(64))])
 
 
-def _as_jwt(token):
-    """Give a stored access token its JWT-shaped value; returns the value."""
-    value = jwt_value(tenant=token.tenant, client_id=token.client_id, scope=token.scope,
-                      issued_at=token.created_at, expires_at=token.expires_at)
-    SandboxToken.objects.filter(pk=token.pk).update(value=value)
-    return value
+def stored_value(presented):
+    """The stored (opaque) value of a presented access token: its JWT's `jti`; None if the
+    value is not one of our JWTs."""
+    parts = (presented or "").split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    jti = payload.get("jti") if isinstance(payload, dict) else None
+    return jti if isinstance(jti, str) and jti else None
 
 
 def issue_access_token(tenant, client_id, scope, ttl=POLICY.access_ttl):
     """A live access token for `tenant` (tests that skip the consent flow)."""
-    now = timezone.now()
-    value = jwt_value(tenant=tenant, client_id=client_id, scope=scope, issued_at=now,
-                      expires_at=now + timedelta(seconds=ttl))
-    return tokens.issue_access_token(REALM, tenant=tenant, client_id=client_id, scope=scope,
-                                     ttl=ttl, value=value).value
+    return jwt_value(tokens.issue_access_token(REALM, tenant=tenant, client_id=client_id,
+                                               scope=scope, ttl=ttl))
+
+
+def _authenticate_bearer(request):
+    """Like the framework's bearer check, for Visma's JWT-shaped tokens."""
+    presented = tokens.bearer_token(request)
+    if presented is None:
+        return tokens.MISSING
+    value = stored_value(presented)
+    if value is None:
+        return tokens.INVALID
+    token, reason = tokens.validate_access_token(REALM, value)
+    if token is None:
+        return reason
+    request.sandbox_token = token
+    request.sandbox_tenant = token.tenant
+    return None
 
 
 def token_scopes(request):
@@ -193,7 +215,7 @@ def authenticator(*required):
     `required`."""
 
     def check(request):
-        reason = tokens.authenticate_bearer(REALM, request)
+        reason = _authenticate_bearer(request)
         if reason is not None:
             return reason
         if not set(required) <= request.sandbox_token.scopes:
@@ -205,7 +227,7 @@ def authenticator(*required):
 
 def authenticate(request, scope=None):
     """The company of the request's token (see the module docstring), else ErrorResponse."""
-    reason = tokens.authenticate_bearer(REALM, request)
+    reason = _authenticate_bearer(request)
     if reason is not None:
         raise ErrorResponse(unauthorized(request, reason))
     if scope:
@@ -274,7 +296,7 @@ class VismaTokenView(TokenView):
         if refresh and OFFLINE_ACCESS not in issued.scope.split():
             tokens.revoke_token(REALM, refresh)
             refresh = None
-        return tokens.IssuedTokens(_as_jwt(token), issued.expires_in, refresh, issued.scope)
+        return tokens.IssuedTokens(jwt_value(token), issued.expires_in, refresh, issued.scope)
 
 
 class VismaRevokeView(RevokeView):
@@ -294,7 +316,7 @@ class VismaRevokeView(RevokeView):
         hint = request.POST.get("token_type_hint", "")
         if hint not in ("", "access_token", "refresh_token"):
             return oauth_error("unsupported_token_type", f"Unknown token_type_hint {hint!r}.")
-        token = SandboxToken.objects.filter(provider=REALM, value=value,
+        token = SandboxToken.objects.filter(provider=REALM, value=stored_value(value) or value,
                                             client_id=client.client_id).first()
         if token is not None:
             now = timezone.now()

@@ -4,6 +4,7 @@
     CustomerNumber eq '1001' and IsActive eq true
     ChangedUtc gt 2026-12-01T18:10:27.123Z          (date-times unquoted, as the docs show)
     ChangedUtc gt datetime'2026-12-01T18:10:27Z'   (the OData v3 form, also accepted)
+    CustomerId eq 5e0c3f1a-7b2d-4c59-9a61-0f3b8d2e7a41   (also guid'...' or '...')
     startswith(Name,'Frost') or contains(EmailAddress,'@frost.se')
     not (PaymentStatus eq 0)   year(InvoiceDate) eq 2026   length(Name) gt 3
 
@@ -31,6 +32,7 @@ _TOKEN = re.compile(r"""
     \s*(?:
       (?P<typed>(?:datetime|datetimeoffset|guid)'[^']*')
     | (?P<string>'(?:[^']|'')*')
+    | (?P<guid>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})
     | (?P<datetime>\d{4}-\d{2}-\d{2}(?:T[0-9:.]+(?:Z|[+-]\d{2}:\d{2})?)?)
     | (?P<number>-?\d+(?:\.\d+)?)
     | (?P<name>[A-Za-z_][A-Za-z0-9_/]*)
@@ -150,7 +152,9 @@ class _Parser:
                                f"'{op or 'the end'}'.")
         op = op.lower()
         right, right_kind = self.operand()
-        if None not in (left_kind, right_kind) and left_kind != right_kind:
+        if {left_kind, right_kind} == {STRING, GUID}:
+            pass  # an id in quotes compares as the id
+        elif None not in (left_kind, right_kind) and left_kind != right_kind:
             errors.query_error(f"Cannot compare a {left_kind} with a {right_kind} ({op}).")
         if BOOLEAN in (left_kind, right_kind) and op not in ("eq", "ne"):
             errors.query_error(f"Booleans cannot be compared with {op}.")
@@ -162,6 +166,9 @@ class _Parser:
         if kind == "string":
             value = text[1:-1].replace("''", "'").casefold()
             return (lambda item: value), STRING
+        if kind == "guid":
+            value = text.lower()
+            return (lambda item: value), GUID
         if kind == "typed":
             prefix, _, rest = text.partition("'")
             if prefix == "guid":

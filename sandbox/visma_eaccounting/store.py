@@ -12,7 +12,7 @@ from datetime import UTC, date
 from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlencode
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 from django.utils import timezone
 
@@ -115,6 +115,25 @@ def next_number(tenant, series, *, taken=None):
             value = SandboxSequence.next_value(tenant, series, start=START_NUMBERS.get(series, 1))
             if taken is None or not taken(str(value)):
                 return value
+
+
+def claim_number(tenant, kind, number, field):
+    """Reserve `number` for one entity of `kind` in the company: a row under the table's unique
+    constraint, so of two requests at once only one gets it; the other answers 4000 Conflict."""
+    try:
+        with transaction.atomic():
+            SandboxRecord.objects.create(provider=REALM, tenant=tenant, kind=f"{kind}#number",
+                                         remote_id=str(number))
+    except IntegrityError:
+        errors.conflict(field, f"The number {number} is already in use.")
+
+
+def number_taken(tenant, kind, number):
+    return records(tenant, f"{kind}#number").filter(remote_id=str(number)).exists()
+
+
+def release_number(tenant, kind, number):
+    records(tenant, f"{kind}#number").filter(remote_id=str(number)).delete()
 
 
 def next_number_preview(tenant, series):

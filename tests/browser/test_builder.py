@@ -38,6 +38,15 @@ def test_connect_export_import_on_the_integrations_page(browse, shot):
     assert linked == 3
     assert row.locator("td.num").first.inner_text() == "3"
 
+    # The sync monitor reads at 1280 px: nothing cut off, no sideways scrolling.
+    page.goto(page.base + "/admin/integrations/synclogentry/")
+    shot(page, "sync-monitor")
+    assert page.locator("#result_list tbody tr").count() >= 3
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    results = page.locator("#changelist .results")
+    assert results.evaluate("e => e.scrollWidth <= e.clientWidth"), "columns cut off"
+    page.goto(page.base + "/integrations/")
+
     row.locator("form[action$='/sync/'] button").click()
     page.wait_for_load_state()
     assert "Fortnox" in page.locator(".messages").inner_text()

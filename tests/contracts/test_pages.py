@@ -66,3 +66,22 @@ def test_nav_speaks_norwegian_to_the_dealer(client, staff_user):
     for label in ("Kontrakter", "Kunder", "Biler", "Prosjekter", "Ansatte", "Timer", "Tilbud",
                   "Fakturaer", "Lønnsslipper"):
         assert label in html.decode()
+
+
+def test_editing_a_contract_already_in_the_accounting_system_warns(org, make_user):
+    from django.test import Client
+
+    from accounting.models import Customer
+    from contracts.models import AccountingState, Car, Contract
+
+    contract = Contract.objects.create(
+        organization=org, number="K-7", accounting_state=AccountingState.PAID,
+        customer=Customer.objects.create(organization=org, name="Kari"),
+        car=Car.objects.create(organization=org, make="Volvo", model="EX30", vin="V7"))
+    client = Client()
+    client.cookies["django_language"] = "en"
+    client.force_login(make_user("sara", org))
+    page = client.get(f"/contracts/{contract.pk}/edit/").content.decode()
+    assert 'id="contract-sent-warning"' in page and "(paid)" in page
+    listed = client.get("/contracts/").content.decode()
+    assert ">Paid<" in listed

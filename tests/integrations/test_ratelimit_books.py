@@ -10,11 +10,12 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
+import requests
 import responses
 import time_machine
 
 from integrations import ratelimit
-from integrations.errors import RateLimitedError
+from integrations.errors import RateLimitedError, RetryableError
 from integrations.http import ProviderClient
 from integrations.models import RateLimitBucket
 from integrations.ratelimit import BACKGROUND, INTERACTIVE, RateLimitPolicy, try_acquire
@@ -134,8 +135,8 @@ def test_a_429_from_the_provider_holds_back_the_other_workers_on_the_key(python_
 def test_a_failed_request_still_releases_its_slot(python_clock):
     client = LimitedClient(LimitedProvider())
     with responses.RequestsMock() as rsps:
-        rsps.get("https://limited.test/things", body=ConnectionRefusedError("refused"))
-        with pytest.raises(Exception):
+        rsps.get("https://limited.test/things", body=requests.ConnectionError("refused"))
+        with pytest.raises(RetryableError):
             client.request("GET", "/things")
     entries = RateLimitBucket.objects.get(key="limited:scope").admitted
     assert entries == [pytest.approx(SOME_MOMENT.timestamp())]  # answered now, not in flight

@@ -5,6 +5,7 @@ from unittest import mock
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from accounting.models import Customer
 from integrations.models import Connection, SyncJob, VatMapping
@@ -159,3 +160,105 @@ def test_the_overview_shows_only_the_organizations_providers_with_labelled_rows(
         reverse("admin:integrations_mapping_overview")).content.decode()
     assert "ListBooks" in html and "AdminBooks Go" not in html
     assert "Service (service)" in html
+
+
+class CheckingBooks(ListBooks):
+    key = "checkingbooks"
+    name = "CheckingBooks"
+
+    def dealer_setup_problems(self, organization):
+        from integrations.errors import ValidationProblem
+        from integrations.models import AccountingSettings
+
+        stored = AccountingSettings.objects.for_org(organization).get(provider=self.key)
+        if stored.default_project_code not in ("", "P-1"):
+            return [ValidationProblem(f"No project {stored.default_project_code}.",
+                                      field="default_project_code"),
+                    ValidationProblem("Unrelated mapping problem.", field="mapping.vat.car")]
+        return []
+
+
+@pytest.fixture
+def checkingbooks(org):
+    from integrations.providers import registry
+
+    registry.register(CheckingBooks)
+    make_connection(org, provider=CheckingBooks.key)
+    yield CheckingBooks
+    registry.unregister(CheckingBooks.key)
+
+
+def _defaults_form(data, instance):
+    from django import forms
+
+    from integrations.models import AccountingSettings
+
+    class DefaultsForm(forms.ModelForm):
+        class Meta:
+            model = AccountingSettings
+            fields = ["payment_terms_days", "default_project_code", "default_department_code",
+                      "invoice_delivery_channel"]
+
+    return DefaultsForm(data, instance=instance)
+
+
+@pytest.mark.parametrize("project, kept", [("P-1", True), ("NOPE-999", False)])
+def test_defaults_are_checked_at_the_provider_on_save(org, checkingbooks, project, kept):
+    from integrations.models import AccountingSettings
+    from integrations.views.defaults import save_checked_defaults_rollback_unsafe
+
+    stored = AccountingSettings.objects.create(organization=org, provider=CheckingBooks.key,
+                                               default_project_code="P-1")
+    form = _defaults_form({"payment_terms_days": "30", "default_project_code": project,
+                           "default_department_code": "", "invoice_delivery_channel": "email"},
+                          stored)
+    assert form.is_valid()
+    problems = save_checked_defaults_rollback_unsafe(form, organization=org,
+                                                     provider_key=CheckingBooks.key)
+    stored.refresh_from_db()
+    assert (stored.default_project_code, stored.payment_terms_days) == (
+        (project, 30) if kept else ("P-1", 14))
+    assert [p.field for p in problems] == ([] if kept else ["default_project_code"])
+    if not kept:
+        assert form.errors["default_project_code"] == ["No project NOPE-999."]
+
+
+def test_reset_restores_the_defaults_every_organization_starts_with(org):
+    from integrations.models import AccountingSettings
+    from integrations.views.defaults import reset_defaults
+
+    AccountingSettings.objects.create(organization=org, provider="x", payment_terms_days=30,
+                                      default_project_code="P-7", invoice_delivery_channel="ehf")
+    reset = reset_defaults(org, "x")
+    assert (reset.payment_terms_days, reset.default_project_code,
+            reset.invoice_delivery_channel) == (14, "", "email")
+
+
+def test_blocked_problems_show_once_each_with_their_fix_link(rf, org):
+    from django.contrib.messages import get_messages
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.contrib.sessions.backends.signed_cookies import SessionStore
+
+    from integrations.errors import ActionBlocked, ValidationProblem
+    from integrations.viewkit import show_problems
+
+    request = rf.get("/")
+    request.session = SessionStore()
+    request._messages = FallbackStorage(request)
+    same = ValidationProblem("Needs a salary code for 'overtime'.", fix_url="/admin/fix/1")
+    with translation.override("en"):
+        show_problems(request, ActionBlocked([same, same, ValidationProblem("No name.")]))
+    shown = [str(m) for m in get_messages(request)]
+    assert shown == ["Needs a salary code for &#x27;overtime&#x27;. "
+                     '<a href="/admin/fix/1">Fix</a>', "No name."]
+
+
+def test_a_record_type_linked_without_a_log_entry_still_has_a_last_sync(org, listbooks):
+    from integrations.models import Link
+    from integrations.views.selectors import connection_state
+
+    connection = make_connection(org, provider=ListBooks.key)
+    Link.objects.create(organization=org, connection=connection, record_type="customer",
+                        local_id="1", remote_id="R-1")
+    [row] = connection_state(connection)["record_types"]
+    assert row["linked"] == 1 and row["last_sync"] is not None

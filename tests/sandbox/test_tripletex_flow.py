@@ -281,3 +281,27 @@ def test_bad_payment_amounts_are_refused(tx):
                                  f"&paidAmount={amount}")
         assert response.status_code == 422, (amount, response.content)
     assert tx.get(f"invoice/{invoice['id']}").json()["value"]["amountOutstanding"] == 510000.0
+
+
+def test_unknown_paths_and_methods_answer_in_the_envelope(tx):
+    missing = tx.get("nothing/here")
+    method = tx.client.patch("/sandbox/tripletex/v2/customer", "{}",
+                             content_type="application/json", headers=tx.headers)
+
+    assert missing.status_code == 404 and validate("ApiError", missing.json())["code"] == 6000
+    assert method.status_code == 405 and method.headers["Allow"] == "GET, POST"
+    validate("ApiError", method.json())
+
+
+def test_subscriptions_change_with_version_and_are_deleted(tx):
+    made = tx.created("event/subscription", {"event": "order.create",
+                                             "targetUrl": "https://hub.example.no/h"})
+    changed = tx.put(f"event/subscription/{made['id']}", {"version": 0, "status": "DISABLED"})
+    stale = tx.put(f"event/subscription/{made['id']}", {"version": 0, "status": "ACTIVE"})
+    deleted = tx.client.delete(f"/sandbox/tripletex/v2/event/subscription/{made['id']}",
+                               headers=tx.headers)
+
+    assert changed.json()["value"]["status"] == "DISABLED"
+    assert stale.status_code == 409 and stale.json()["code"] == 8000
+    assert deleted.status_code == 204
+    assert tx.get(f"event/subscription/{made['id']}").status_code == 404

@@ -110,3 +110,25 @@ def test_invoice_charged_reaches_the_subscriber_over_http(tx, subscriber):
     log = tx.get(tx.api.replace("/v2", "/_control/webhooks"), params={"wait": "5"},
                  timeout=10).json()
     assert [entry["outcome"] for entry in log["deliveries"]] == ["delivered"]
+
+
+def test_two_invoice_calls_at_once_make_one_invoice(tx):
+    order = tx.post(f"{tx.api}/order", json=order_body(tx, "hub-3"), timeout=10).json()["value"]
+    barrier, statuses = threading.Barrier(2), []
+
+    def invoice():
+        barrier.wait()
+        statuses.append(requests.put(f"{tx.api}/order/{order['id']}/:invoice", auth=tx.auth,
+                                     params={"invoiceDate": "2026-12-01"}, timeout=30)
+                        .status_code)
+
+    threads = [threading.Thread(target=invoice) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    invoices = tx.get(f"{tx.api}/invoice", timeout=10, params={
+        "invoiceDateFrom": "2026-12-01", "invoiceDateTo": "2026-12-02", "fields": "id"}).json()
+    assert sorted(statuses) == [200, 422]
+    assert invoices["fullResultSize"] == 1

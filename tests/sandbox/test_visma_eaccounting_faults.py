@@ -1,9 +1,11 @@
 """Limits and faults of the Visma eAccounting simulator: 600 requests per minute per client and
 endpoint answering 429 with ErrorCode 4010, server errors and 429 bursts in Visma's envelope,
-per-company faults and tokens through the control endpoints, and (over real HTTP) a response
-lost after an invoice was created."""
+per-company faults and tokens through the control endpoints, and over real HTTP a response
+lost after an invoice was created and requests racing for one customer number."""
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -138,3 +140,26 @@ def test_a_lost_response_on_invoice_creation_still_stores_the_invoice(live_serve
     assert SandboxRecord.objects.filter(tenant=company, kind="customerinvoice").count() == 1
     assert [item["OurReference"] for item in found.json()["Data"]] == ["hub-frost-invoice-7"]
     session.close()
+
+
+@pytest.mark.django_db(transaction=True, available_apps=SANDBOX_APPS)
+def test_two_requests_racing_for_one_customer_number_make_one_customer(live_server):
+    company = seed_company("Frost Bygg AB")
+    headers = {"Authorization": "Bearer " + identity.issue_access_token(
+        company, seed_app().client_id, "ea:api ea:sales")}
+    customer = {"Name": "Brf Eken", "InvoicePostalCode": "114 32", "InvoiceCity": "Stockholm",
+                "IsActive": True, "IsPrivatePerson": False, "CustomerNumber": "H7",
+                "TermsOfPaymentId": ref_id(company, "termsofpayment", "30 dagar netto")}
+    start = threading.Barrier(6)
+
+    def post():
+        start.wait()
+        answer = requests.post(f"{live_server.url}{BASE}/v2/customers", json=customer,
+                               headers=headers, timeout=30)
+        return answer.status_code, answer.json().get("ErrorCode")
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = sorted(pool.map(lambda _: post(), range(6)), key=str)
+
+    assert outcomes == [(201, None)] + [(400, 4000)] * 5
+    assert SandboxRecord.objects.filter(tenant=company, kind="customer").count() == 1

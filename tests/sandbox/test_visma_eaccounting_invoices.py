@@ -296,12 +296,13 @@ def test_partner_resource_links_point_at_our_record_and_are_found_by_resource(ap
 
     created = api.post("partnerresourcelinks", body)
     missing = api.post("partnerresourcelinks", {**body, "ResourceId": customer["Id"]})
-    found = api.get("partnerresourcelinks", **{"$filter": f"ResourceId eq {invoice['Id']}"
-                                               .replace("eq ", "eq guid'") + "'"})
+    found = {form: api.get("partnerresourcelinks", **{"$filter": f"ResourceId eq {form}"})
+             for form in (invoice["Id"], f"guid'{invoice['Id']}'", f"'{invoice['Id'].upper()}'")}
 
     assert created.status_code == 201
     assert error(missing)["ErrorCode"] == 3000
-    assert [link["Href"] for link in found.json()["Data"]] == [body["Href"]]
+    for form, answer in found.items():
+        assert [link["Href"] for link in answer.json()["Data"]] == [body["Href"]], form
 
 
 def test_read_only_scopes_read_but_do_not_write(client, company, app):

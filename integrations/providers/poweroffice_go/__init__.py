@@ -8,5 +8,8 @@ operations.py what the engine runs: customer, order, invoice, sent state
 checks.py    line categories mapped, and the mapped accounts' VAT codes as Go has them
 poller.py    payment status back (no webhooks in v2): changed-since polling, one request per
              connection when nothing changed
-services.py  what pages and the API call: validate, send order, invoice now, sync customer
+services.py  onboarding, the pasted client key, and the checks its dealer-flow hooks run
+views.py, api.py, urls.py, templates/  its connect part of the shared Settings -> Accounting,
+             and its first `.../pogo/...` addresses, routed to the shared dealer flow
+             (`contracts.dealerflow`: validate, send, invoice now, badge, sync customer)
 """

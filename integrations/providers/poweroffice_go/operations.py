@@ -30,8 +30,8 @@ KEY = "poweroffice_go"
 def _contract(job):
     from contracts.models import Contract
 
-    return local_record(Contract.objects.select_related("customer", "car"), job.organization,
-                        job.local_id, label="contract")
+    return local_record(Contract.objects.select_related("customer__organization", "car"),
+                        job.organization, job.local_id, label="contract")
 
 
 def _customer(job):
@@ -113,13 +113,31 @@ def find_customer(provider, job):
 def ensure_product(client, spec):
     """The id of a product with this code, created or corrected so that its sales account is
     the mapped one (PowerOffice Go takes VAT and account from the product)."""
-    for row in client.list("/Products", {"codes": spec.code}):
-        if row.get("Code") == spec.code:
-            ops = mappers.product_account_patch(row, spec)
-            if ops:
-                client.patch(f"/Products/{row['Id']}", ops)
-            return row["Id"]
-    return client.post_json("/Products", spec.payload()).json()["Id"]
+    return ensure_products(client, {spec.code: spec})[spec.code]
+
+
+def ensure_products(client, specs):
+    """{key: product id} for {key: ProductSpec}: all looked up in one request (`codes` takes a
+    comma-separated list), each created or corrected as `ensure_product` does."""
+    codes = [spec.code for spec in specs.values()]
+    if any("," in code for code in codes):  # a code the list filter cannot carry
+        rows = [row for code in codes for row in client.list("/Products", {"codes": code})]
+    else:
+        rows = client.list("/Products", {"codes": ",".join(codes)})
+    found = {}
+    for row in rows:  # compare exactly: the filter ignores case
+        found.setdefault(row.get("Code"), row)
+    ids = {}
+    for key, spec in specs.items():
+        row = found.get(spec.code)
+        if row is None:
+            ids[key] = client.post_json("/Products", spec.payload()).json()["Id"]
+            continue
+        ops = mappers.product_account_patch(row, spec)
+        if ops:
+            client.patch(f"/Products/{row['Id']}", ops)
+        ids[key] = row["Id"]
+    return ids
 
 
 # -- the order -------------------------------------------------------------------------------
@@ -163,7 +181,7 @@ def perform_order(provider, job):
     labels = dict(LineCategory.choices)
     specs = mappers.products_for_contract(contract, lines, accounts=accounts,
                                           category_labels=labels)
-    product_ids = {category: ensure_product(client, spec) for category, spec in specs.items()}
+    product_ids = ensure_products(client, specs)
     body = mappers.sales_order_payload(
         contract, lines, customer_id=customer_row["Id"], product_ids=product_ids,
         reference=job.external_reference, defaults=defaults_for(job.organization),

@@ -39,7 +39,7 @@ def create_session(employee_token):
     if not settings.TRIPLETEX_CONSUMER_TOKEN:
         raise AuthError("Tripletex is not configured on this server: set "
                         "TRIPLETEX_CONSUMER_TOKEN.")
-    expiration = timezone.localdate() + timedelta(days=settings.TRIPLETEX_SESSION_DAYS)
+    expiration = timezone.localdate() + timedelta(days=max(1, settings.TRIPLETEX_SESSION_DAYS))
     response = _send("POST", "/token/session/:create", json={
         "consumerToken": settings.TRIPLETEX_CONSUMER_TOKEN, "employeeToken": employee_token,
         "expirationDate": expiration.isoformat()})
@@ -72,3 +72,15 @@ def delete_session(session_token):
         else PermanentError
     raise error(f"Tripletex did not delete the session: {message}",
                 status_code=response.status_code, code=code, raw_text=response.text[:4000])
+
+
+def delete_subscriptions(session_token, subscription_ids):
+    """Unsubscribe our webhooks (they belong to the employee token, which stays with the
+    dealer): ids Tripletex no longer has count as gone. Returns the ids deleted or gone."""
+    gone = []
+    for subscription_id in subscription_ids:
+        response = _send("DELETE", f"/event/subscription/{subscription_id}",
+                         headers=basic_header(session_token))
+        if response.status_code in (200, 204, 404):
+            gone.append(subscription_id)
+    return gone

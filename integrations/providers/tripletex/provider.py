@@ -77,11 +77,20 @@ class Tripletex(Provider):
         return {**credentials, "access_token": token}, expires_at
 
     def revoke_credentials(self, credentials):
-        """Delete our session at Tripletex (the employee token is the dealer's to delete in
-        Tripletex; ours is forgotten here)."""
+        """Unsubscribe our webhooks and delete our session at Tripletex (the employee token is
+        the dealer's to delete in Tripletex; ours is forgotten here). With the session token
+        as stored: the connection is already marked disconnected, so the shared token
+        machinery would refuse to hand one out."""
+        from integrations.models import Link
+
         token = credentials.get("access_token")
         if not token:
             return False
+        subscriptions = Link.objects.filter(connection=self.connection,
+                                            record_type=inbound.SUBSCRIPTION)
+        gone = auth.delete_subscriptions(token, list(subscriptions.values_list("remote_id",
+                                                                               flat=True)))
+        subscriptions.filter(remote_id__in=gone).delete()
         return auth.delete_session(token)
 
     def test_connection(self):

@@ -26,6 +26,8 @@ Interface (keyword arguments; `product` is a registry key, e.g. "visma_eaccounti
                                             uses the grant (created if missing; connected);
                                             returns it. Stored on the connection: {"grant_id",
                                             "access_token", "scope"} and the grant's expiry
+    siblings_in_use(organization, product)  the other Visma products the organization has a
+                                            connection for: their scopes join the consent
     products_to_attach(organization, product, granted_scope)
                                             the product itself and every sibling product the
                                             organization already has a connection for, whose
@@ -282,6 +284,16 @@ def store_grant(*, organization, token, company_name=""):
         with suppress(ProviderError):
             revoke_token(superseded)
     return grant
+
+
+def siblings_in_use(organization, product) -> list:
+    """The other Visma products the organization has a connection for (in any state): a
+    consent for `product` asks for their scopes too, so one consent serves all."""
+    from integrations.models import Connection
+    from integrations.providers import registry
+
+    existing = set(Connection.objects.for_org(organization).values_list("provider", flat=True))
+    return [k for k in API_SCOPE if k != product and k in existing and k in registry.keys()]
 
 
 def products_to_attach(organization, product, granted_scope) -> list:

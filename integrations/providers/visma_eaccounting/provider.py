@@ -69,9 +69,7 @@ class VismaEaccounting(Provider):
     def start_connect(cls, *, organization, user, options=None):
         wanted = [SCOPES]
         # One consent for both Visma products when the organization also uses payroll.
-        for key, scope in identity.API_SCOPE.items():
-            if key != KEY and key in identity.products_to_attach(organization, key, scope):
-                wanted.append([scope])
+        wanted += [[identity.API_SCOPE[key]] for key in identity.siblings_in_use(organization, KEY)]
         return identity.authorization_url(
             product=KEY, organization=organization, user=user,
             scopes=identity.scopes(*wanted), redirect_uri=redirect_uri())

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from integrations.errors import ValidationProblem
 from integrations.mappings import blocked_error
-from integrations.models import PayTypeMapping
+from integrations.models import Link, PayTypeMapping
 from integrations.providers.visma_payroll.mappers import digits
 
 KEY = "visma_payroll"
@@ -57,8 +57,28 @@ def employee_problems(provider, employee):
     return problems
 
 
+def _link_data(provider, record_type, record):
+    link = (Link.objects.filter(connection=provider.connection, record_type=record_type,
+                                local_id=str(record.pk)).first()
+            if provider.connection is not None and provider.connection.pk else None)
+    return (link.data or {}) if link else None
+
+
+def shortcut_problems(provider, record_type, record, what):
+    """Payroll has read this record's shortcut (Spiris Lön said so), so it can no longer be
+    changed: refused before anything is queued. (Whether the employee can have shortcuts at all
+    is asked afresh when the job runs: that can change in Spiris Lön.)"""
+    from integrations.providers.visma_payroll.exports import read_message
+
+    shortcut = _link_data(provider, record_type, record)
+    if shortcut and shortcut.get("is_read"):
+        return [ValidationProblem(read_message(what), field="read_by_payroll")]
+    return []
+
+
 def time_entry_problems(provider, entry):
     problems = employee_problems(provider, entry.employee)
+    problems += shortcut_problems(provider, "time_entry", entry, _("time entry"))
     if not entry.hours or entry.hours <= 0:
         problems.append(ValidationProblem(_("The time entry has no hours."), field="hours"))
     elif entry.hours * 60 > MAX_MINUTES_A_DAY:
@@ -71,6 +91,7 @@ def payslip_problems(provider, payslip):
     problems = [] if lines else [ValidationProblem(_("The payslip has no lines."),
                                                    field="lines")]
     problems += employee_problems(provider, payslip.employee)
+    problems += shortcut_problems(provider, "payslip", payslip, _("payslip"))
     problems += pay_codes(payslip.organization, [line.pay_type for line in lines])[1]
     return problems
 

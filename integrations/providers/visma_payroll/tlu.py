@@ -3,8 +3,8 @@ Visma's XML import file, encoded ISO-8859-1 [visma-payroll.md 2; the XSD "versio
 2014-03-25"].
 
 What goes where:
-- every time entry of the period -> a `Time` (date, hours, the time code of `worked_time`, the
-  project's number);
+- every time entry of the period -> a `Time` (date, hours, the time code of `worked_time`, or
+  of its absence kind when our records mark one, the project's number);
 - every payslip line of a payslip whose salary period ends in the month -> a `Time` when its
   pay type's code is a time code (quantity as hours, unit amount as `PricePerUnit`), a
   `RegOutlay` when it is an outlay code, nothing when the pay type is marked "not in the file"
@@ -99,16 +99,27 @@ class Period:
                 .select_related("payslip", "payslip__employee").order_by("payslip__pk", "pk"))
 
 
+def time_source(entry) -> str:
+    """Which code a time entry takes: its absence kind's when it has one, else worked time."""
+    return getattr(entry, "absence_kind", "") or WORKED_TIME
+
+
 def problems(organization, first, last) -> list:
     """Every code the period's lines need and lack, each with its admin link."""
     codes = {c.source: c for c in TluCode.objects.for_org(organization)}
     period = Period(organization, first, last)
     wanted = {line.pay_type for line in period.payslip_lines()}
-    wanted.add(WORKED_TIME)
+    hours = {time_source(entry) for entry in period.time_entries()} | {WORKED_TIME}
+    wanted |= hours
     found = []
     for source in sorted(wanted):
         code = codes.get(source)
-        if code is None or (code.kind != TluCode.Kind.LEFT_OUT and not code.code):
+        if source in hours and code is not None and code.kind == TluCode.Kind.OUTLAY:
+            found.append(ValidationProblem(
+                _("Time entries need a time code in the TLU file, not an outlay code (%(what)s)."
+                  ) % {"what": source},
+                fix_url=code_fix_url(organization, source), field=f"tlu_code.{source}"))
+        elif code is None or (code.kind != TluCode.Kind.LEFT_OUT and not code.code):
             label = _("time entries (worked time)") if source == WORKED_TIME else source
             found.append(ValidationProblem(
                 _("The TLU file needs a Visma Lön code for %(what)s.") % {"what": label},
@@ -135,6 +146,8 @@ def build(organization, first, last, *, created) -> bytes:
     codes = {c.source: c for c in TluCode.objects.for_org(organization)}
     period = Period(organization, first, last)
     worked = codes[WORKED_TIME]
+    # The XSD wants one time code at least, and an empty row needs one: worked time's.
+    worked = worked if worked.code else TluCode(code="ARB", name="Arbetad tid")
     per_employee, used_codes, projects = {}, {worked.code: worked}, {}
 
     def rows(employee):
@@ -144,8 +157,12 @@ def build(organization, first, last, *, created) -> bytes:
         project = entry.project.number[:10] if entry.project else None
         if entry.project:
             projects[project] = (entry.project.name or entry.project.number)[:50]
+        code = codes[time_source(entry)]
+        if code.kind == TluCode.Kind.LEFT_OUT:  # chosen in admin: not in the file
+            continue
+        used_codes[code.code] = code
         rows(entry.employee)[1].append({"DateOfReport": entry.date.isoformat(),
-                                        "TimeCode": worked.code, "SumOfHours": _hours(entry.hours),
+                                        "TimeCode": code.code, "SumOfHours": _hours(entry.hours),
                                         "ProjectCode": project})
     for line in period.payslip_lines():
         code = codes[line.pay_type]

@@ -6,7 +6,7 @@ invoice, invoices, event subscriptions. Every body we send is validated against 
 import base64
 import itertools
 import re
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from tests.integrations.provider_edge import ProviderEdge
 from tests.integrations.tripletex import spec
@@ -35,6 +35,7 @@ class TripletexEdge(ProviderEdge):
         self.ids = itertools.count(1001)
         self.numbers = itertools.count(1)
         self.remaining = 100
+        self.fail_next = None  # (status, body): the next authorized request answers this
         self.store = {"customer": [], "product": [], "order": [], "invoice": [],
                       "subscription": []}
         self.accounts = [{"id": 48000000 + n, "number": n, "name": f"Konto {n}",
@@ -45,7 +46,8 @@ class TripletexEdge(ProviderEdge):
         self.serve("POST", f"{API}/token/session/:create", self._session)
         self.serve("DELETE", re.compile(rf"{re.escape(API)}/token/session/[^/>?]+$"),
                    self._delete_session)
-        self.serve("GET", re.compile(rf"{re.escape(API)}/token/session/(>|%3E)whoAmI(\?.*)?$"), self._auth(lambda r: (200, {
+        who = re.compile(rf"{re.escape(API)}/token/session/(>|%3E)whoAmI(\?.*)?$")
+        self.serve("GET", who, self._auth(lambda r: (200, {
             "value": {"company": {"id": 9100001, "name": "Bil Vest Tripletex AS"},
                       "employee": {"id": 1, "displayName": "Demo Regnskap"}}})))
         for kind in ("customer", "product", "order"):
@@ -65,6 +67,8 @@ class TripletexEdge(ProviderEdge):
         self.serve("GET", re.compile(rf"{re.escape(API)}/invoice/\d+(\?.*)?$"),
                    self._auth(self._getter("invoice")))
         self.serve("POST", f"{API}/event/subscription", self._auth(self._subscribe))
+        self.serve("DELETE", re.compile(rf"{re.escape(API)}/event/subscription/\d+$"),
+                   self._auth(self._unsubscribe))
 
     # -- the cases' hooks -------------------------------------------------------------------
     def remote_ids(self):
@@ -98,10 +102,37 @@ class TripletexEdge(ProviderEdge):
                     self.sessions[session] in self.employee_tokens
             if not ok:
                 return 401, envelope(401, 3000, "Unauthorized"), self.headers()
+            self.check_query(request)
+            with self.lock:
+                failure, self.fail_next = self.fail_next, None
+            if failure is not None:
+                return failure[0], failure[1], self.headers()
             status, body = handler(request)[:2]
             return status, body, self.headers()
 
         return check
+
+    @staticmethod
+    def check_query(request):
+        """Every query parameter we send is one the spec lists for the operation, and every
+        parameter the spec requires is sent (e.g. both dates on GET /order and /invoice)."""
+        path = unquote(urlsplit(request.url).path).removeprefix(urlsplit(API).path)
+        template = re.sub(r"/\d+(?=/|$)", "/{id}", path)
+        known = spec.query_parameters(template, request.method.lower())
+        sent = set(ProviderEdge.query(request))
+        assert sent <= set(known), f"{request.method} {template}: not in the spec: " \
+                                   f"{sorted(sent - set(known))}"
+        missing = [name for name, required in known.items() if required and name not in sent]
+        assert not missing, f"{request.method} {template}: required {missing} not sent"
+
+    def _unsubscribe(self, request):
+        wanted = int(urlsplit(request.url).path.rsplit("/", 1)[1])
+        with self.lock:
+            before = len(self.store["subscription"])
+            self.store["subscription"] = [s for s in self.store["subscription"]
+                                          if s["id"] != wanted]
+            found = len(self.store["subscription"]) < before
+        return (204, "") if found else (404, envelope(404, 6000, "Not found"))
 
     def _session(self, request):
         body = self.json_body(request)

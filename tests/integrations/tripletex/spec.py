@@ -42,20 +42,32 @@ def _definitions():
     return {name: _convert(copy.deepcopy(s)) for name, s in _components().items()}
 
 
-def validate(schema_name, payload):
-    """Raise jsonschema.ValidationError if `payload` does not fit `schema_name`."""
+@functools.lru_cache(maxsize=64)
+def _validator(schema_name):
     import jsonschema
 
-    if not SPEC.exists():
-        pytest.skip(f"Tripletex spec not found at {SPEC}")
     definitions = _definitions()
     schema = {**definitions[schema_name], "definitions": definitions}
-    jsonschema.validate(payload, schema, cls=jsonschema.Draft7Validator,
-                        format_checker=jsonschema.FormatChecker())
+    return jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def validate(schema_name, payload):
+    """Raise jsonschema.ValidationError if `payload` does not fit `schema_name`."""
+    if not SPEC.exists():
+        pytest.skip(f"Tripletex spec not found at {SPEC}")
+    error = next(iter(_validator(schema_name).iter_errors(payload)), None)
+    if error is not None:
+        raise error
+
+
+@functools.lru_cache(maxsize=1)
+def _paths():
+    return json.loads(SPEC.read_text())["paths"]
 
 
 def query_parameters(path, method):
-    """{name: required} of an operation's query parameters in the spec."""
-    operation = json.loads(SPEC.read_text())["paths"][path][method]
+    """{name: required} of an operation's query parameters in the spec (KeyError for an
+    operation the spec does not have)."""
+    operation = _paths()[path][method]
     return {p["name"]: p.get("required", False) for p in operation.get("parameters", [])
             if p.get("in") == "query"}

@@ -18,7 +18,6 @@ from integrations.models import Connection, Link, SyncJob, WebhookEvent
 from integrations.providers.tripletex import mappers
 from integrations.providers.tripletex.client import TripletexClient
 from integrations.providers.tripletex.provider import Tripletex
-from tests.integrations.tripletex.conftest import API
 from tests.integrations.tripletex.fake import TripletexEdge, envelope
 
 pytestmark = pytest.mark.django_db
@@ -204,8 +203,8 @@ def test_the_error_envelope_and_409_codes_become_words(connection, edge):
     edge.grant("test-employee-5ecret", "session-1")
     for code, words in ((7000, "already exists"), (8000, "changed in Tripletex by someone"),
                         (14000, "duplicate")):
-        edge.rsps.replace("POST", f"{API}/customer", status=409, json=envelope(
-            409, code, "Konflikt", [("organizationNumber", "finnes fra før")]))
+        edge.fail_next = (409, envelope(409, code, "Konflikt",
+                                        [("organizationNumber", "finnes fra før")]))
         with pytest.raises(PermanentError) as raised:
             client.post_value("/customer", {"name": "X"})
         assert words in raised.value.message and "organizationNumber: finnes fra før" in \
@@ -239,6 +238,8 @@ def test_disconnect_deletes_the_session_at_tripletex_and_our_tokens(admin, edge,
     connection.refresh_from_db()
     assert connection.status == Connection.Status.DISCONNECTED and connection.credentials == {}
     assert session not in edge.sessions
+    assert edge.store["subscription"] == []  # our webhooks unsubscribed first
+    assert not Link.objects.filter(connection=connection, record_type="subscription").exists()
 
 
 def test_a_bad_signature_is_refused_and_the_same_delivery_twice_processed_once(
@@ -260,3 +261,39 @@ def test_a_bad_signature_is_refused_and_the_same_delivery_twice_processed_once(
     assert drain_webhooks() == 1
     time.sleep(0)
     assert WebhookEvent.objects.filter(status=WebhookEvent.Status.PROCESSED).count() == 1
+
+
+def test_the_fake_checks_every_query_against_the_spec(connection, edge):
+    """The query check the fake applies to everything above can fail."""
+    edge.grant("test-employee-5ecret", "session-1")
+    client = TripletexClient(Tripletex(connection))
+    with pytest.raises(AssertionError, match="not in the spec"):
+        client.values("/customer", {"colour": "red"})
+    with pytest.raises(AssertionError, match="required"):
+        client.values("/order", {"orderDateFrom": "2026-12-01"})
+
+
+def test_the_customer_page_syncs_the_customer_with_tripletex(admin, edge, dealer, contract):
+    _connect(admin, edge)
+    customer = contract.customer
+    page = admin.get(f"/customers/{customer.pk}/").content.decode()
+    assert 'id="accounting-customer" data-provider="tripletex"' in page
+    assert "Tripletex-ID" in page and "Synk kunde" in page
+    admin.post(f"/customers/{customer.pk}/accounting/sync/")
+    assert drain(timeout=20)
+    job = SyncJob.objects.get(operation="customer.upsert")
+    assert job.status == SyncJob.Status.DONE
+    (row,) = edge.store["customer"]
+    assert job.remote_id == str(row["id"]) and row["organizationNumber"] == "987654321"
+    page = admin.get(f"/customers/{customer.pk}/").content.decode()
+    assert str(row["id"]) in page.split('id="accounting-customer-id"')[1][:80]
+
+
+def test_a_dealer_without_an_accounting_system_is_offered_every_one(make_org, make_user):
+    org = make_org("ny-forhandler", name="Ny Forhandler AS", country="NO", language="nb")
+    client = Client()
+    client.force_login(make_user("ny-sjef", org, role="admin"))
+    page = client.get("/settings/accounting/").content.decode()
+    assert 'id="accounting-connect-tripletex"' in page
+    assert 'action="/settings/accounting/tripletex/token/"' in page
+    assert page.count('id="accounting-connect-') >= 2  # the other dealer systems too

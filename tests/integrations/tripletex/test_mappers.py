@@ -95,3 +95,14 @@ def test_the_signature_is_what_the_simulator_and_the_fact_sheet_compute():
     ours = mappers.signature("hemmelig", "0b5e-key", body)
     assert ours == sign("hemmelig", "0b5e-key", body)
     assert ours != mappers.signature("hemmelig", "another-key", body)
+
+
+def test_the_spec_check_refuses_unknown_and_read_only_properties():
+    import jsonschema
+
+    with pytest.raises(jsonschema.ValidationError):
+        spec.validate("Order", {"orderDate": "2026-12-01", "colour": "red"})
+    with pytest.raises(jsonschema.ValidationError):
+        spec.validate("Customer", {"name": "X", "isCustomer": True})  # read-only in the spec
+    with pytest.raises(jsonschema.ValidationError):
+        spec.validate("OrderLine", {"count": "four"})

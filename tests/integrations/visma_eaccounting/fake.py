@@ -59,6 +59,7 @@ class FakeVisma(ProviderEdge):
         self.serial = itertools.count(1)
         self.customers, self.articles, self.drafts, self.invoices = {}, {}, {}, {}
         self.created = []
+        self.granted_scope = "ea:api ea:sales ea:accounting_readonly offline_access"
         self.vat_rate = Decimal("25")  # the articles' coding rate (the guard compares)
         self.convert_bodies, self.sent = [], []
         self.lose_next = set()  # paths whose next POST is stored, then times out
@@ -136,8 +137,7 @@ class FakeVisma(ProviderEdge):
         access, refresh = jwt(self.customer_id, n), f"vi-rt-{n}"
         self.grant(access, refresh)
         return 200, {"access_token": access, "refresh_token": refresh, "expires_in": 3600,
-                     "token_type": "Bearer",
-                     "scope": "ea:api ea:sales ea:accounting_readonly offline_access"}
+                     "token_type": "Bearer", "scope": self.granted_scope}
 
     def _revoke(self, request):
         form = self.form(request)

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from integrations.engine import enqueue_job, run_job
 from integrations.models import Connection, Link, PayTypeMapping, SyncJob
@@ -22,7 +22,7 @@ from integrations.providers import registry
 from integrations.providers.visma_payroll import auth
 from integrations.providers.visma_payroll.client import VismaPayrollClient
 from integrations.providers.visma_payroll.models import PayslipResult
-from tests.integrations.provider_edge import browser
+from tests.integrations.provider_edge import HttpSpy, browser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -94,7 +94,8 @@ def remote_id(connection, record_type, obj):
                             local_id=str(obj.pk)).remote_id
 
 
-def test_connect_export_wage_run_and_results_back(connected, sim, records, frost, admin):
+def test_connect_export_wage_run_and_results_back(connected, sim, records, frost, admin,
+                                                  monkeypatch):
     assert connected.status == Connection.Status.CONNECTED
     assert connected.remote_tenant_id == sim["company"].external_id
     assert "vls:api" in connected.credentials["scope"].split()
@@ -138,9 +139,15 @@ def test_connect_export_wage_run_and_results_back(connected, sim, records, frost
         D("40480.00"), D("12144.00"), D("28336.00"))
     assert not result.wage_run_locked and result.wage_run_id == run_body["Id"]
     control(sim, "wageruns/lock", id=run_body["Id"])
+    spy = HttpSpy().install(monkeypatch)
     registry.get("visma_payroll").poll_all()
     result.refresh_from_db()
     assert result.wage_run_locked and result.payslip_locked
+    # What a poll costs: the wage runs, and the payslips of each linked employee who has
+    # payslips here (Maria has none); every shortcut is known as read, so none are listed.
+    assert [url.split("/v2/")[1].split("?")[0] for _m, url, _t in spy.calls] == [
+        "wageruns", f"payslips/{lars_id}/withdetails"]
+    assert spy.inside_transaction() == []
 
     page = browser(admin)
     page.cookies["django_language"] = "sv"
@@ -185,12 +192,19 @@ def test_an_edit_after_payroll_read_the_shortcut_is_refused(connected, sim, reco
     entry.save()
     job, _ = enqueue_job(connection=connected, operation="time_entry.export",
                          record_type="time_entry", local_id=entry.pk, variant="edit-2")
-    assert run_job(job.pk) == "failed"
+    with translation.override("en"):
+        assert run_job(job.pk) == "failed"
     job.refresh_from_db()
     assert "already read this time entry" in job.last_error
     assert api(connected, f"/v2/shortcuts/hoursworked/{shortcut_id}")["MinutesOfDay"] == 360
     link = Link.objects.get(connection=connected, record_type="time_entry", local_id=entry.pk)
     assert link.data["is_read"] is True
+    # From now on a person's click is refused at once, before anything is queued.
+    admin = registry.for_connection(connected)
+    with translation.override("sv"):
+        problems = admin.validate_export("time_entry", entry)
+    assert [p.field for p in problems] == ["read_by_payroll"]
+    assert problems[0].message.startswith("Lönehanteringen har redan läst in tidraden")
 
 
 def test_a_lost_response_gives_one_shortcut(connected, sim, records):
@@ -221,7 +235,8 @@ def test_employees_already_in_spiris_are_linked_and_a_limited_one_explained(conn
     assert remote_id(connected, "employee", records["maria"]) == limited["Id"]
     assert api(connected, "/v2/employees")["Meta"]["TotalNumberOfResults"] == 2
     maria_entry = next(e for e in records["entries"] if e.employee_id == records["maria"].pk)
-    outcome, job = run(connected, "time_entry.export", maria_entry)
+    with translation.override("en"):
+        outcome, job = run(connected, "time_entry.export", maria_entry)
     assert outcome == "failed" and "limited employee" in job.last_error
 
 
@@ -271,3 +286,16 @@ def test_one_consent_for_both_visma_products_and_disconnecting_payroll_keeps_it(
     # The last one out revokes the grant at Visma.
     registry.for_connection(eaccounting).disconnect(user=admin)
     assert not VismaGrant.objects.filter(organization=frost).exists()
+
+
+def test_a_withdrawn_grant_marks_the_connection_for_re_authorization(connected, sim, records):
+    from sandbox.framework import tokens as sandbox_tokens
+    from sandbox.visma_eaccounting import identity as sandbox_identity
+
+    sandbox_tokens.revoke_tenant_tokens(sandbox_identity.REALM, sim["company"])
+    Connection.objects.filter(pk=connected.pk).update(token_expires_at=timezone.now())
+    outcome, job = run(connected, "employee.export", records["lars"])
+    connected.refresh_from_db()
+    assert connected.status == Connection.Status.NEEDS_REAUTH
+    assert "connect Visma again" in connected.status_reason
+    assert job.status == SyncJob.Status.QUEUED, outcome  # waits for the new consent

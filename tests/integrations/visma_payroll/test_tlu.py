@@ -149,3 +149,17 @@ def test_the_integrations_page_shows_visma_payroll_in_swedish(frost, make_user):
     assert reverse("integrations:page_connect", args=["visma_payroll"]) in section
     for shown in ("Lönefil för Visma Lön 300/600 (TLU)", "Ladda ner TLU-fil", "Månad"):
         assert shown in section, shown
+
+
+@pytest.mark.django_db
+def test_time_entries_need_a_time_code_and_can_be_left_out(records, frost):
+    tlu.ensure_default_codes(frost)
+    first, last = tlu.month("2026-03")
+    TluCode.objects.filter(organization=frost, source=WORKED_TIME).update(
+        kind=TluCode.Kind.OUTLAY)
+    assert [p.field for p in tlu.problems(frost, first, last)] == [f"tlu_code.{WORKED_TIME}"]
+    TluCode.objects.filter(organization=frost, source=WORKED_TIME).update(
+        kind=TluCode.Kind.LEFT_OUT)
+    assert tlu.problems(frost, first, last) == []
+    root = assert_valid(tlu.build(frost, first, last, created=date(2026, 4, 1)))
+    assert [t.get("TimeCode") for t in root.iter("Time") if t.get("SumOfHours")] == ["OT1"]

@@ -1,0 +1,28 @@
+"""gunicorn's settings for serving the hub for real (`make serve`, the Procfile's `web`):
+`gunicorn -c config/gunicorn.conf.py config.wsgi`.
+
+Sync workers (each request holds one worker; none of ours streams or waits long: provider calls
+run in the task queue), recycled now and then against slow leaks, and an access log that never
+carries `code`, `token` or `state` (config/logfilters.py). Variables: `PORT` (8000), `HOST`
+(0.0.0.0), `WEB_CONCURRENCY` (workers, 2 per CPU + 1), `GUNICORN_TIMEOUT` (30 s)."""
+
+import logging
+import multiprocessing
+import os
+
+from config.logfilters import RedactQueryParams
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 20
+max_requests = 2000
+max_requests_jitter = 200
+accesslog = "-"
+errorlog = "-"
+# Method, path with query (redacted), status, size and time: no referer, no user agent.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# On the logger, not a handler: every handler gunicorn (or a logconfig) adds gets it redacted.
+logging.getLogger("gunicorn.access").addFilter(RedactQueryParams())
