@@ -92,7 +92,7 @@ def ensure(using=DEFAULT_DB_ALIAS, *, verbosity=1) -> dict:
         may_create_role, user, schema = cursor.fetchone()
         role = rls.app_role()
         if wanted and user != role:
-            changed["role"] = _ensure_role(cursor, role, schema, may_create_role)
+            changed["role"] = _ensure_role(cursor, role, user, schema, may_create_role)
         cursor.execute(
             "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, c.relowner = "
             "(SELECT oid FROM pg_roles WHERE rolname = current_user) OR "
@@ -127,7 +127,7 @@ def ensure(using=DEFAULT_DB_ALIAS, *, verbosity=1) -> dict:
     return changed
 
 
-def _ensure_role(cursor, role, schema, may_create_role) -> bool:
+def _ensure_role(cursor, role, user, schema, may_create_role) -> bool:
     if not _IDENTIFIER.match(role):
         raise ValueError(f"DATABASE_RLS_ROLE {role!r} is not a plain lower-case identifier")
     cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
@@ -142,6 +142,16 @@ def _ensure_role(cursor, role, schema, may_create_role) -> bool:
         cursor.execute(f"DO $$ BEGIN CREATE ROLE {role} NOLOGIN NOSUPERUSER NOBYPASSRLS; "
                        f"EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$")
         created = True
+    # The app role may change the tables the login role owns (a test that migrates by hand, a
+    # flush): ownership through membership, still under FORCE. It can SET ROLE back to the
+    # login role, as that login's own session can RESET ROLE anyway: RLS binds the app's
+    # queries, not someone who runs SQL of their choosing on a superuser's session.
+    cursor.execute("SELECT pg_has_role(%s, current_user, 'MEMBER'), session_user = current_user",
+                   [role])
+    member, login = cursor.fetchone()
+    if login and not member and may_create_role:
+        cursor.execute(f"DO $$ BEGIN GRANT {_q(user)} TO {role}; EXCEPTION WHEN "
+                       f"duplicate_object OR unique_violation THEN NULL; END $$")
     cursor.execute(f"GRANT USAGE ON SCHEMA {_q(schema)} TO {role}")
     cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES "
                    f"ON ALL TABLES IN SCHEMA {_q(schema)} TO {role}")

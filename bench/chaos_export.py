@@ -137,6 +137,8 @@ def main():
     broker_url, redis_proc = start_redis(temp_dir)
     os.environ["Q_BROKER_URL"] = broker_url  # this process enqueues on the same broker
     os.environ["SYNC_INTERACTIVE_CLUSTER"] = ""
+    # Jobs are made here: the same retry budget as the clusters' settings (worker_env).
+    os.environ["SYNC_MAX_RETRIES"] = "12"
     from bench.harness import served_app
 
     try:
@@ -221,11 +223,10 @@ def run(args, base_url, broker_url):
                 proc.wait(20)
             except subprocess.TimeoutExpired:
                 pass
-            for pid in descendants(proc.pid) + [proc.pid]:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+            try:  # whatever is left of its session, orphans included
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
     report(args, connection, job_ids, kills, chaos, elapsed, wall_start, share_used,
            RATE_LIMIT, Fortnox)
 
@@ -264,6 +265,9 @@ def report(args, connection, job_ids, kills, chaos, elapsed, wall_start, share_u
           f"{chaos.lost_armed} lost responses (~{int(LOST_SHARE * 100)} %), {chaos.bursts} 429 "
           f"bursts; answers logged: {dict(sorted((str(k), v) for k, v in codes.items()))}")
     print(f"jobs by status: {dict(statuses)}")
+    for job in SyncJob.objects.filter(pk__in=job_ids).exclude(status=SyncJob.Status.DONE)[:10]:
+        print(f"  job {job.pk} {job.status} after {job.attempts} attempts: "
+              f"{job.last_error[:200]}")
     print(f"duplicates = {duplicates}   missing = {missing}   stuck = {stuck}   (goal 0, 0, 0)")
     print(f"share of the provider's budget used = {share:.2f} (mean fill of its "
           f"{policy.limit}-per-{policy.window_seconds:g}-s window over {windows} windows)")

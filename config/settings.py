@@ -256,6 +256,10 @@ SYNC_BACKOFF_JITTER = env.float("SYNC_BACKOFF_JITTER", default=0.10)
 SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=Q_TIMEOUT)
 # A job that would wait longer than this for a rate-limit slot gives its worker back.
 SYNC_RATE_LIMIT_MAX_WAIT_SECONDS = env.float("SYNC_RATE_LIMIT_MAX_WAIT_SECONDS", default=10.0)
+# Empty: a request's slot counts until a window after its response (exact, whatever the way to
+# the provider takes). Seconds: until a window after it was sent plus this, if that is sooner
+# (the provider's arrival stamp trusted to lag the send by less than it varies; see README).
+SYNC_RATE_LIMIT_ARRIVAL_SECONDS = env.float("SYNC_RATE_LIMIT_ARRIVAL_SECONDS", default=None)
 SYNC_HTTP_TIMEOUT_SECONDS = env.float("SYNC_HTTP_TIMEOUT_SECONDS", default=30.0)
 # Refresh access tokens this long before they expire.
 TOKEN_REFRESH_MARGIN_SECONDS = env.int("TOKEN_REFRESH_MARGIN_SECONDS", default=300)

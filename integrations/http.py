@@ -132,7 +132,7 @@ class ProviderClient:
             if policy is not None:
                 admission = ratelimit.acquire(limit_key, policy,
                                               max_wait=settings.SYNC_RATE_LIMIT_MAX_WAIT_SECONDS)
-            started = time.monotonic()
+            started, sent_at = time.monotonic(), time.time()
             try:
                 response = self.session.request(
                     method, url, json=json, params=params, data=data, headers=all_headers,
@@ -143,7 +143,8 @@ class ProviderClient:
                 raise self._transport_error(method, exc) from None
             finally:
                 if admission is not None:  # the provider counted it no later than now
-                    ratelimit.release(limit_key, policy, admission.ticket)
+                    ratelimit.release(limit_key, policy, admission.ticket,
+                                      sent_at=sent_at + admission.offset)
             self._log(method, path, response.status_code, started)
             if response.status_code == 429 and policy is not None:
                 # Every worker on the key stands back until the provider takes requests again.

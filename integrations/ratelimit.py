@@ -120,11 +120,11 @@ UPDATE {_TABLE} AS b SET admitted = (
     WHERE e.x::float8 > clock.now - %(window)s AND e.n <> (  -- one entry, even if two match
         SELECT min(f.n) FROM jsonb_array_elements(b.admitted) WITH ORDINALITY AS f(x, n)
         WHERE f.x::float8 = %(ticket)s)
-) || jsonb_build_array(clock.now)
+) || jsonb_build_array(LEAST(clock.now, %(arrived_by)s))
 FROM clock
 WHERE b.key = %(key)s AND EXISTS (
     SELECT 1 FROM jsonb_array_elements(b.admitted) AS e(x) WHERE e.x::float8 = %(ticket)s)
-RETURNING clock.now
+RETURNING LEAST(clock.now, %(arrived_by)s)
 """
 
 # The provider said 429: its window is full until `seconds` from now, for everyone on the key.
@@ -158,11 +158,16 @@ class Decision(NamedTuple):
     at: float
     # admitted: what `release` needs once the response is back
     ticket: float | None = None
+    # admitted: the decision's clock minus this process's `time.time()` (see Admission)
+    offset: float = 0.0
 
 
 class Admission(NamedTuple):
     at: float  # when it was admitted (the database clock on PostgreSQL)
     ticket: float  # hand to `release`
+    # the limiter's clock minus this process's `time.time()`, read no earlier than the
+    # admission (so a send time converted with it is never earlier than the true one)
+    offset: float = 0.0
 
 
 def _database_clock():
@@ -181,13 +186,21 @@ def try_acquire(key, policy, *, level=None, hold=None) -> Decision:
     return _try_acquire_locked(key, policy, interactive, hold)
 
 
-def release(key, policy, ticket):
+def release(key, policy, ticket, *, sent_at=None):
     """The admitted request's response is back (or it failed): from now it counts for one
     window, as the provider counts it from its arrival, which was no later than now. Returns
-    the time it was stamped with (None if the entry was gone)."""
+    the time it was stamped with (None if the entry was gone).
+
+    With `SYNC_RATE_LIMIT_ARRIVAL_SECONDS` set and `sent_at` (the limiter's clock when the
+    request left), the arrival is taken to be no later than `sent_at` + that bound either:
+    a slow response then holds its slot only that long past the send. Safe while the
+    request's way to the provider varies by less than the bound (a 429 teaches otherwise)."""
+    bound = getattr(settings, "SYNC_RATE_LIMIT_ARRIVAL_SECONDS", None)
+    arrived_by = sent_at + float(bound) if bound and sent_at is not None else float("inf")
     if _database_clock():
+        arrived_by = min(arrived_by, 1e15)  # a float8 that LEAST can compare
         with db.cursor() as cur:
-            cur.execute(_PG_RELEASE, {"key": key, "ticket": ticket,
+            cur.execute(_PG_RELEASE, {"key": key, "ticket": ticket, "arrived_by": arrived_by,
                                       "window": policy.effective_window})
             row = cur.fetchone()
         return row[0] if row else None
@@ -195,7 +208,8 @@ def release(key, policy, ticket):
         if ticket not in admitted:
             return None
         admitted.remove(ticket)  # one entry, even if two match
-        return [t for t in admitted if t > now - policy.effective_window] + [now]
+        return [t for t in admitted if t > now - policy.effective_window] + [
+            min(now, arrived_by)]
 
     return _change_locked(key, answered)
 
@@ -219,10 +233,12 @@ def _try_acquire_postgresql(key, policy, interactive, hold):
     params = {"key": key, "window": policy.effective_window, "limit": policy.limit,
               "interactive": interactive, "hold": hold}
     with db.cursor() as cur:
+        before = time.time()
         cur.execute(_PG_TAKE, params)
         row = cur.fetchone()
         if row is not None:
-            return Decision(True, row[0] - hold, row[0] - hold, row[0])
+            admitted = row[0] - hold  # read no earlier than `before`: the offset errs late
+            return Decision(True, admitted, admitted, row[0], admitted - before)
         cur.execute(_PG_PEEK, params)
         peek = cur.fetchone()
         if peek is None:  # deleted between the two statements: just try again
@@ -307,7 +323,7 @@ def acquire(key, policy, *, level=None, max_wait=None) -> Admission:
     while True:
         decision = try_acquire(key, policy, level=level)
         if decision.granted:
-            return Admission(decision.value, decision.ticket)
+            return Admission(decision.value, decision.ticket, decision.offset)
         # A little spread so processes that wake together do not all collide again.
         pause_for = (decision.value + 0.001
                      + random.uniform(0.0, 0.1 * policy.window_seconds / policy.limit))

@@ -6,6 +6,7 @@ Page (forms):      /integrations/                      integrations:page
                    /integrations/<id>/export/          integrations:page_export
                    /integrations/<id>/sync/            integrations:page_sync
                    /integrations/jobs/<id>/retry/      integrations:retry_job
+                   /integrations/<provider>/defaults/reset/   integrations:defaults_reset
                    /integrations/records/<page>/<id>/sync-panel/   integrations:record_panel
 API (JSON):        /api/integrations/<provider>/connect    integrations:connect
                    /api/integrations/<provider>/callback   integrations:oauth_callback
@@ -18,7 +19,7 @@ Webhooks:          /api/webhooks/<provider>                integrations:webhook
 
 from django.urls import path
 
-from integrations.views import api, page, recordsync, webhooks
+from integrations.views import api, defaults, page, recordsync, webhooks
 
 app_name = "integrations"
 
@@ -29,6 +30,8 @@ urlpatterns = [
     path("integrations/<int:pk>/export/", page.export, name="page_export"),
     path("integrations/<int:pk>/sync/", page.sync, name="page_sync"),
     path("integrations/jobs/<int:pk>/retry/", recordsync.retry, name="retry_job"),
+    path("integrations/<slug:provider>/defaults/reset/", defaults.reset_view,
+         name="defaults_reset"),
     path("integrations/records/<slug:page_name>/<int:pk>/sync-panel/", recordsync.record_panel,
          name="record_panel"),
     path("api/integrations/<int:pk>/export", api.ExportView.as_view(), name="export"),

@@ -78,9 +78,11 @@ def cluster_for(job):
     return None
 
 
-def dispatch(job):
-    """Queue a task for the job. Call inside the transaction that made the job runnable."""
-    cluster = cluster_for(job)
+def dispatch(job, *, shared=False):
+    """Queue a task for the job. Call inside the transaction that made the job runnable.
+    `shared`: on the shared cluster whatever the priority (a task the interactive cluster never
+    took: that cluster may not be running)."""
+    cluster = None if shared else cluster_for(job)
     async_task(TASK, job.pk, task_name=f"sync-job-{job.pk}-{job.attempts}",
                group=f"sync-{job.connection.provider}", **({"cluster": cluster} if cluster else {}))
 

@@ -43,7 +43,9 @@ def sweep(*, limit=500):
                 won = won.filter(lease_expires_at__lt=now)
             if not won.update(dispatched=True, updated_at=now):
                 continue
-            dispatch(SyncJob.objects.select_related("connection").get(pk=pk))
+            # A task lost on the interactive cluster goes to the shared one, which runs anyway.
+            dispatch(SyncJob.objects.select_related("connection").get(pk=pk),
+                     shared=was_dispatched and status != S.RUNNING)
             dispatched += 1
     if dispatched:
         logger.info("sweeper dispatched %d job(s)", dispatched)

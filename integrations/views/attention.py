@@ -70,11 +70,17 @@ def failed_sends(organization, request):
 
 
 def contracts_to_invoice(organization):
-    contracts = (Contract.objects.for_org(organization)
-                 .filter(accounting_state=AccountingState.ORDER).order_by("-updated_at"))
-    return [{"text": _("%(contract)s: the order is in the accounting system, not invoiced yet.")
-             % {"contract": c}, "url": url_for(c), "link_text": _("Open")}
-            for c in contracts[:LIMIT]]
+    """Signed contracts not sent yet, and orders not invoiced yet."""
+    ordered = (Contract.objects.for_org(organization)
+               .filter(accounting_state=AccountingState.ORDER).order_by("-updated_at"))
+    signed = (Contract.objects.for_org(organization)
+              .filter(status=Contract.Status.SIGNED, accounting_state=AccountingState.DRAFT)
+              .order_by("-signed_on", "-pk"))
+    items = [{"text": _("%(contract)s: the order is in the accounting system, not invoiced "
+                        "yet.") % {"contract": c}, "url": url_for(c)} for c in ordered[:LIMIT]]
+    items += [{"text": _("%(contract)s: signed, not sent to the accounting system yet.")
+               % {"contract": c}, "url": url_for(c)} for c in signed[:LIMIT]]
+    return items
 
 
 def overdue(organization):

@@ -9,12 +9,19 @@ values back if the provider has no such project or department, with the problem 
 
 import logging
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 from integrations.errors import ProviderError
 from integrations.http import in_transaction
 from integrations.models import AccountingSettings, Connection
 from integrations.providers import registry
+from integrations.viewkit import is_org_admin
 
 logger = logging.getLogger("integrations.defaults")
 
@@ -64,3 +71,26 @@ def reset_defaults(organization, provider_key) -> AccountingSettings:
     settings, _created = AccountingSettings.objects.update_or_create(
         organization=organization, provider=provider_key, defaults=values)
     return settings
+
+
+def reset_view(request, provider):
+    """"Reset" on a settings page: the provider's defaults back to where every organization
+    starts; admins only; back to the page it came from."""
+    if request.method != "POST":
+        raise Http404
+    if not request.user.is_authenticated or not request.organization:
+        raise Http404(_("You are not a member of any organization."))
+    if not is_org_admin(request):
+        raise PermissionDenied(_("Only the organization's administrators can change its "
+                                 "integrations."))
+    try:
+        name = registry.name_of(registry.get(provider).key)
+    except LookupError:
+        raise Http404(_("No provider %(key)s is registered.") % {"key": provider}) from None
+    reset_defaults(request.organization, provider)
+    messages.success(request, _("The defaults for %(name)s are reset.") % {"name": name})
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return redirect(target)
+    return redirect("home")

@@ -28,7 +28,7 @@ def test_payslip_page_shows_lines_and_gross_pay(client, staff_user, records):
     client.force_login(staff_user)
     payslip = records[Payslip]
     html = client.get(reverse("accounting:payslip_detail", args=[payslip.pk])).content.decode()
-    assert "monthly_salary" in html
+    assert "Månedslønn" in html and "monthly_salary" not in html  # the pay type's label
     assert "40\xa0000,00" in html
 
 

@@ -45,7 +45,8 @@ def pytest_collection_modifyitems(config, items):
 def chromium():
     with sync_playwright() as playwright:
         # Root (CI) cannot use Chromium's sandbox; the pages are our own.
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
         yield browser
         browser.close()
 

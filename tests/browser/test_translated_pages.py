@@ -19,15 +19,16 @@ def english_strings(language):
     such as "Status" proves nothing), as regexes that match them as whole words, with any
     placeholder matching anything."""
     msgids, same = set(), set()
-    for app in APPS:
-        for po in (ROOT / app / "locale").glob("*/LC_MESSAGES/django.po"):
-            lang = po.parent.parent.name
-            for entry in polib.pofile(str(po)):
-                if entry.obsolete or not entry.msgid:
-                    continue
-                msgids.add(entry.msgid)
-                if lang == language and entry.msgstr == entry.msgid:
-                    same.add(entry.msgid)
+    catalogs = [po for app in APPS for po in (ROOT / app / "locale").glob("*/LC_MESSAGES/*.po")]
+    catalogs += (ROOT / "integrations" / "providers").glob("*/locale/*/LC_MESSAGES/*.po")
+    for po in catalogs:
+        lang = po.parent.parent.name
+        for entry in polib.pofile(str(po)):
+            if entry.obsolete or not entry.msgid:
+                continue
+            msgids.add(entry.msgid)
+            if lang == language and entry.msgstr == entry.msgid:
+                same.add(entry.msgid)
     patterns = {}
     for msgid in msgids - same:
         parts = re.split(r"%\(\w+\)[sd]|%[sd]|\{\{[^}]*\}\}", msgid)

@@ -172,3 +172,15 @@ def test_a_job_told_to_wait_by_the_limiter_gives_its_place_back(org, fake_server
     job.refresh_from_db()
     assert (job.status, job.dispatched, job.attempts) == (S.QUEUED, False, 0)
     assert not SyncJob.objects.filter(fairness.in_flight()).exists()
+
+
+def test_a_click_whose_task_the_interactive_cluster_never_took_goes_to_the_shared_one(
+        org, settings, time_machine):
+    """Nothing serves the interactive queue (its cluster was never started): the sweeper
+    finds the task lost and queues it where the background workers take it."""
+    click = _enqueue(_connect(org), "click", priority=INTERACTIVE)
+    assert _queue("interactive") == [click.pk]
+    time_machine.move_to(timezone.now() + timezone.timedelta(
+        seconds=settings.Q_CLUSTER["retry"] * 2 + 5))
+    sweep()
+    assert click.pk in _queue(None)

@@ -7,6 +7,7 @@ statements are checked by reading back the books they write.
 """
 
 import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -47,6 +48,28 @@ def test_a_request_counts_until_a_window_after_its_response(python_clock):
     assert refused.value == pytest.approx(0.05)  # exactly when the response is a window old
     python_clock.shift(0.06)
     assert try_acquire("k", ONE_PER_SECOND, level=BACKGROUND).granted
+
+
+def test_with_an_arrival_bound_a_slow_response_holds_its_slot_only_that_long(python_clock,
+                                                                             settings):
+    settings.SYNC_RATE_LIMIT_ARRIVAL_SECONDS = 0.05
+    admitted = try_acquire("k", ONE_PER_SECOND)
+    python_clock.shift(0.01)
+    sent_at = time.time()
+    python_clock.shift(0.49)  # the provider takes half a second to answer
+    assert ratelimit.release("k", ONE_PER_SECOND, admitted.ticket,
+                             sent_at=sent_at) == pytest.approx(sent_at + 0.05)
+    python_clock.shift(0.57)  # a window after the send plus the bound, not after the answer
+    assert try_acquire("k", ONE_PER_SECOND).granted
+
+    settings.SYNC_RATE_LIMIT_ARRIVAL_SECONDS = None  # exact: a window after the answer
+    python_clock.shift(2)
+    admitted = try_acquire("k", ONE_PER_SECOND)
+    sent_at = time.time()
+    python_clock.shift(0.5)
+    ratelimit.release("k", ONE_PER_SECOND, admitted.ticket, sent_at=sent_at)
+    python_clock.shift(0.6)
+    assert not try_acquire("k", ONE_PER_SECOND).granted
 
 
 def test_a_request_in_flight_counts_and_is_looked_at_again_soon(python_clock):

@@ -262,3 +262,17 @@ def test_a_record_type_linked_without_a_log_entry_still_has_a_last_sync(org, lis
                         local_id="1", remote_id="R-1")
     [row] = connection_state(connection)["record_types"]
     assert row["linked"] == 1 and row["last_sync"] is not None
+
+
+def test_the_reset_button_restores_the_defaults_for_admins_only(org, org_admin, make_user,
+                                                                listbooks):
+    from integrations.models import AccountingSettings
+
+    AccountingSettings.objects.create(organization=org, provider=ListBooks.key,
+                                      default_project_code="P-7", payment_terms_days=30)
+    url = reverse("integrations:defaults_reset", args=[ListBooks.key])
+    assert client_for(make_user("sara", org)).post(url).status_code == 403
+    answer = client_for(org_admin).post(url, {"next": "/settings/accounting/"})
+    stored = AccountingSettings.objects.get(organization=org, provider=ListBooks.key)
+    assert answer["Location"] == "/settings/accounting/"
+    assert (stored.default_project_code, stored.payment_terms_days) == ("", 14)

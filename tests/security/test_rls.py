@@ -188,3 +188,19 @@ def test_on_sqlite_the_contexts_change_nothing(two_orgs, strict):
     with rls.tenant_context(org):
         assert Customer.objects.count() == 3
         assert Customer.objects.for_org(org).count() == 2
+
+
+@pytest.mark.postgres
+def test_a_superusers_admin_spans_organizations_and_an_org_admins_does_not(
+        two_orgs, strict, make_user, django_user_model):
+    from django.test import Client
+
+    org, _other = two_orgs
+    root = Client()
+    root.force_login(django_user_model.objects.create_superuser("root", password="pw-123456"))
+    page = root.get("/admin/accounting/customer/").content.decode()
+    assert all(name in page for name in ("Ola", "Kari", "Sven"))
+    admin = Client()
+    admin.force_login(make_user("boss", org, role="admin"))
+    page = admin.get("/admin/accounting/customer/").content.decode()
+    assert "Ola" in page and "Sven" not in page

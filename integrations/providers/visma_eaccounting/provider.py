@@ -128,8 +128,10 @@ class VismaEaccounting(Provider):
         current = next((y for y in years if (parse_date(y.get("StartDate")) or today) <= today
                         <= (parse_date(y.get("EndDate")) or today)), None)
         path = f"/v2/accounts/{current['Id']}" if current else "/v2/accounts"
+        codes = {v.get("Id"): str(v.get("Code") or "")
+                 for v in exports.reference_list(client, "/v2/vatcodes")}
         return [{"number": str(r.get("Number")), "name": r.get("Name") or "",
-                 "vat_code": r.get("VatCodeDescription") or ""}
+                 "vat_code": codes.get(r.get("VatCodeId"), "")}
                 for r in exports.reference_list(client, path) if r.get("IsActive", True)]
 
     # -- inbound ------------------------------------------------------------------------------

@@ -116,3 +116,18 @@ def handle(provider, event):
         return f"Ignored: we do not import {str(payload.get('Entity'))[:40]!r}."
     counts = provider.poll(record_types=[record_type])
     return f"Imported {record_type} changes: {counts.get(record_type)}"
+
+
+def register(provider, *, secret, endpoint=None):
+    """Ask Visma to call us (`POST /v2/webhooks`, beta: the sandbox has it, production does
+    not) for customer and invoice changes of the connection's company, with `secret` (one of
+    the connection's webhook secrets) as the header value and the signing key. Visma makes a
+    test call first and refuses the registration unless we answer it."""
+    from integrations.providers.visma_eaccounting.client import VismaClient
+
+    body = {"Endpoint": endpoint or f"{settings.APP_BASE_URL}/api/webhooks/visma",
+            "Description": "Nordic accounting hub", "Active": True,
+            "AuthenticationKey": AUTH_HEADER, "AuthenticationValue": secret,
+            "SigningKey": secret,
+            "Subscriptions": [{"SubscriptionType": 2}, {"SubscriptionType": 3}]}
+    return VismaClient(provider).send("POST", "/v2/webhooks", body)

@@ -297,3 +297,28 @@ def test_a_dealer_without_an_accounting_system_is_offered_every_one(make_org, ma
     assert 'id="accounting-connect-tripletex"' in page
     assert 'action="/settings/accounting/tripletex/token/"' in page
     assert page.count('id="accounting-connect-') >= 2  # the other dealer systems too
+
+
+def test_the_poll_reads_open_invoices_by_id_and_nothing_when_none_is_open(connection, edge,
+                                                                         contract):
+    from integrations.tasks import run_provider_schedule
+
+    edge.grant("test-employee-5ecret", "session-1")
+    assert {s.hook for s in Tripletex.schedules()} == {"poll_all", "reconcile_all"}
+    calls = len(edge.rsps.calls)
+    Tripletex.poll_all()
+    assert len(edge.rsps.calls) == calls  # nothing open: no request at all
+    invoice = {"id": 7001, "invoiceNumber": 31, "amount": 1000.0, "amountOutstanding": 400.0,
+               "invoiceDueDate": "2099-01-31", "orders": [{"id": 1}]}
+    edge.store["invoice"].append(invoice)
+    Link.objects.create(organization=connection.organization, connection=connection,
+                        record_type="invoice", local_id=str(contract.pk), remote_id="7001")
+    type(contract).objects.filter(pk=contract.pk).update(accounting_state="sent")
+    Tripletex.poll_all()
+    contract.refresh_from_db()
+    assert (contract.accounting_state, contract.amount_paid) == ("partly_paid", 600)
+    assert len(edge.rsps.calls) == calls + 1  # one request for every open invoice
+    invoice["amountOutstanding"] = 0
+    run_provider_schedule("tripletex", "reconcile_all")  # the nightly reconciliation
+    contract.refresh_from_db()
+    assert contract.accounting_state == "paid" and contract.invoice_number == "31"

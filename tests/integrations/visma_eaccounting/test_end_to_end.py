@@ -109,8 +109,8 @@ def test_consent_shows_the_company_and_its_tenant_id(connected, sim):
     assert provider.test_connection()["company_name"] == "Frost Bygg E2E"
     codes = {v["code"]: v for v in provider.list_vat_codes()}
     assert codes["10"]["rate"] == Decimal("25.00")
-    accounts = {a["number"] for a in provider.list_accounts()}
-    assert {"3001", "3041"} <= accounts
+    accounts = {a["number"]: a for a in provider.list_accounts()}
+    assert accounts["3041"]["vat_code"] == "10" and accounts["1930"]["vat_code"] == ""
 
 
 def test_customers_and_invoices_go_out_and_read_back(connected, invoice):
@@ -239,6 +239,33 @@ def test_a_lost_answer_on_invoice_creation_leaves_one_invoice(connected, invoice
     assert [row["OurReference"] for row in invoices] == [job.external_reference]
     assert list(client.iterate("/v2/customerinvoicedrafts")) == []
     assert Link.objects.get(record_type="invoice").remote_id == invoices[0]["Id"]
+
+
+def test_a_webhook_from_visma_wakes_the_import(connected, customer, sim, monkeypatch):
+    from accounting.models import Customer
+    from integrations.models import WebhookEvent
+    from integrations.providers.visma_eaccounting import webhooks
+    from integrations.webhooks import new_secret
+    from sandbox.visma_eaccounting import webhooks as sender
+    from tests.integrations.test_integrations_api_fake_provider import run_queued
+
+    monkeypatch.setattr(sender, "IN_BACKGROUND", False)  # delivered before the PUT answers
+    assert run(connected, "customer.export", customer)[0] == "done"
+    import_changes(connected)  # the watermark
+    secret = new_secret(connected)
+    webhooks.register(registry.for_connection(connected), secret=secret,
+                      endpoint=f"{sim['live']}/api/webhooks/visma")
+    remote_id = Link.objects.get(record_type="customer").remote_id
+    client = client_of(connected)
+    current = client.get_json(f"/v2/customers/{remote_id}")
+    client.send("PUT", f"/v2/customers/{remote_id}", {
+        **{k: v for k, v in current.items() if k in visma_mappers().CUSTOMER_WRITABLE},
+        "InvoiceCity": "Sundbyberg"})
+    events = WebhookEvent.objects.filter(provider="visma_eaccounting", valid=True)
+    assert events.count() == 2  # Visma's test call and the change
+    run_queued()
+    assert Customer.objects.get(pk=customer.pk).city == "Sundbyberg"
+    assert events.filter(status=WebhookEvent.Status.PROCESSED).count() == 2
 
 
 def test_sixteen_jobs_on_one_expired_token_refresh_once(connected, frost, sim):

@@ -140,3 +140,36 @@ def test_a_rate_limited_answer_waits_as_visma_says(visma, connection, customer):
     assert job.next_attempt_at >= before + timedelta(seconds=42)
     assert "600 requests per minute per endpoint" in job.last_error
     assert "ErrorId e1" in job.last_error
+
+
+def test_a_refused_customer_field_links_the_customer_page(visma, connection, customer):
+    import re
+
+    from tests.integrations.visma_eaccounting import fake
+
+    visma.rsps.replace("POST", re.compile(rf"{re.escape(fake.API)}/v2/customers(\?.*)?$"),
+                       status=400, json={
+                           "ErrorCode": 4025, "ErrorId": "e2",
+                           "DeveloperErrorMessage": "InvalidVatNumber - not valid in VIES.",
+                           "Errors": [{"Field": "CorporateIdentityNumber", "ErrorCode": 4025,
+                                       "Message": "Not valid"}]})
+    outcome, job = run(connection, "customer.export", customer)
+    assert outcome == Outcome.FAILED
+    assert "organization number" in job.last_error
+    assert f"/customers/{customer.pk}/" in job.last_error
+    entry = SyncLogEntry.objects.filter(job=job).latest("id")
+    assert '"ErrorCode": 4025' in entry.raw_response and "e2" in entry.raw_response
+
+
+def test_a_locked_period_names_the_date(visma, connection, invoice):
+    import re
+
+    from tests.integrations.visma_eaccounting import fake
+
+    visma.rsps.replace("POST", re.compile(
+        rf"{re.escape(fake.API)}/v2/customerinvoicedrafts(\?.*)?$"), status=400, json={
+        "ErrorCode": 4026, "ErrorId": "e3",
+        "DeveloperErrorMessage": "VoucherDateInLockedPeriod"})
+    outcome, job = run(connection, "invoice.export", invoice)
+    assert outcome == Outcome.FAILED
+    assert "locked period" in job.last_error and "2026-11-20" in job.last_error

@@ -299,3 +299,20 @@ def test_a_withdrawn_grant_marks_the_connection_for_re_authorization(connected, 
     assert connected.status == Connection.Status.NEEDS_REAUTH
     assert "connect Visma again" in connected.status_reason
     assert job.status == SyncJob.Status.QUEUED, outcome  # waits for the new consent
+
+
+def test_two_workers_sending_a_new_employees_time_at_once_make_one_employee(connected, records):
+    from tests.integrations.provider_edge import in_threads
+
+    maria = records["maria"]
+    entries = [e for e in records["entries"] if e.employee_id == maria.pk][:4]
+    jobs = [enqueue_job(connection=connected, operation="time_entry.export",
+                        record_type="time_entry", local_id=e.pk)[0] for e in entries]
+    outcomes = in_threads(len(jobs), lambda i: run_job(jobs[i].pk))
+    assert outcomes == ["done"] * len(jobs), [SyncJob.objects.get(pk=j.pk).last_error
+                                              for j in jobs]
+    employees = api(connected, "/v2/employees")["Data"]
+    assert [e["EmployeeNumber"] for e in employees] == ["102"]
+    assert remote_id(connected, "employee", maria) == employees[0]["Id"]
+    shortcuts = api(connected, "/v2/shortcuts/hoursworked/2026-03-01/2026-03-31")
+    assert len(shortcuts) == 4 and {s["EmployeeId"] for s in shortcuts} == {employees[0]["Id"]}
