@@ -4,7 +4,8 @@ broker and one PostgreSQL export 500 invoices through the Fortnox simulator whil
 timed out), throws 429 bursts, and worker processes are killed (SIGKILL) at least 5 times.
 
 It prints what must be 0 (duplicates: references with more than one invoice at the provider;
-missing: invoices with none; stuck: jobs not finished), the kills, the faults seen, and the
+missing: invoices with none, or not linked to theirs; stuck: jobs neither done nor given up;
+and dead letters), the kills, the faults seen, and the
 share of the provider's budget used (mean fill of its 25-per-5-s sliding window over the run,
 as the simulator counted it).
 
@@ -247,10 +248,21 @@ def report(args, connection, job_ids, kills, chaos, elapsed, wall_start, share_u
     ours = {external_reference("invoice", pk, organization=connection.organization)
             for pk in Invoice.objects.filter(organization=connection.organization)
             .values_list("pk", flat=True)}
+    from integrations.models import Link
+
     duplicates = sum(n - 1 for ref, n in references.items() if ref in ours and n > 1)
-    missing = sum(1 for ref in ours if references.get(ref, 0) == 0)
+    linked = set(Link.objects.filter(connection=connection, record_type="invoice")
+                 .values_list("local_id", flat=True))
+    invoice_ids = Invoice.objects.filter(organization=connection.organization).values_list(
+        "pk", flat=True)
+    # Missing: not at the provider, or there but not linked (the hub would show it unsent).
+    missing = sum(1 for pk in invoice_ids if str(pk) not in linked or references.get(
+        external_reference("invoice", pk, organization=connection.organization), 0) == 0)
     statuses = Counter(SyncJob.objects.filter(pk__in=job_ids).values_list("status", flat=True))
-    stuck = sum(n for status, n in statuses.items() if status != SyncJob.Status.DONE)
+    # Stuck: not finished either way when the run ended (queued, running, outcome unknown).
+    stuck = sum(n for status, n in statuses.items() if status in (
+        SyncJob.Status.QUEUED, SyncJob.Status.RUNNING, SyncJob.Status.UNKNOWN))
+    dead = statuses.get(SyncJob.Status.DEAD, 0) + statuses.get(SyncJob.Status.FAILED, 0)
     stamps = [entry.at for entry in rate_limit.admitted()]
     policy = provider.rate_limit
     share, windows = share_used(stamps, limit=policy.limit, window=policy.window_seconds,
@@ -266,12 +278,15 @@ def report(args, connection, job_ids, kills, chaos, elapsed, wall_start, share_u
           f"bursts; answers logged: {dict(sorted((str(k), v) for k, v in codes.items()))}")
     print(f"jobs by status: {dict(statuses)}")
     for job in SyncJob.objects.filter(pk__in=job_ids).exclude(status=SyncJob.Status.DONE)[:10]:
+        answers = list(SyncLogEntry.objects.filter(job=job).order_by("created_at", "id")
+                       .values_list("provider_response_code", "status"))
         print(f"  job {job.pk} {job.status} after {job.attempts} attempts: "
-              f"{job.last_error[:200]}")
-    print(f"duplicates = {duplicates}   missing = {missing}   stuck = {stuck}   (goal 0, 0, 0)")
+              f"{job.last_error[:160]}; its log: {answers}")
+    print(f"duplicates = {duplicates}   missing = {missing}   stuck = {stuck}   (goal 0, 0, 0)"
+          f"   dead letters = {dead}")
     print(f"share of the provider's budget used = {share:.2f} (mean fill of its "
           f"{policy.limit}-per-{policy.window_seconds:g}-s window over {windows} windows)")
-    if duplicates or missing or stuck:
+    if duplicates or missing or stuck or dead:
         sys.exit(1)
 
 

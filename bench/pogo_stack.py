@@ -203,6 +203,7 @@ def workers(*, background_workers=2, interactive_workers=2):
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
+        out.close()
 
 
 WORKER_LOG = os.environ.get("BENCH_WORKER_LOG") or os.path.join(

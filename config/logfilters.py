@@ -1,7 +1,7 @@
 """The access logs (runserver's `django.server`, gunicorn's `gunicorn.access`) without secrets.
 
 A request line carries its query string, and some of ours carry credentials by design: the OAuth
-callback's `code` and `state`, PowerOffice Go's onboarding `token`. `RedactQueryParams` replaces
+callback's `code` and `state`, an onboarding flow's `token`. `RedactQueryParams` replaces
 the values of those parameters (and of any other credential-like name) with `[redacted]` in the
 message and in every string argument of the record (gunicorn passes its atoms as a dict: the
 request line, the query, the referer), before any handler formats it. `integrations.logging`'s

@@ -17,7 +17,7 @@ def unknown_route(request, rest=""):
 
 urlpatterns = [
     path("v2/token/session/:create", auth.session_create, name="session-create"),
-    path("v2/token/session/>whoAmI", auth.who_am_i, name="who-am-i"),
+    re_path(r"^v2/token/session/>whoAmI$", auth.who_am_i, name="who-am-i"),
     path("v2/token/session/<str:token>", auth.session_delete, name="session-delete"),
     path("v2/customer", resources.customers, name="customers"),
     path("v2/customer/<int:object_id>", resources.customer, name="customer"),

@@ -35,6 +35,8 @@ Interface for the Visma simulators (this one and sandbox/visma_payroll/):
                                     company, so each product can give it its starting data.
     identity.issue_access_token(tenant, client_id, scope, ttl=3600) -> str
                                     a token for tests that skip the consent flow.
+    identity.set_reusable_refresh_tokens(client_id, reusable=True)
+                                    switch a client to non-rotating refresh tokens.
     identity.urlpatterns()          connect/authorize, connect/token, connect/revocation.
 
 The server's rules [visma-eaccounting.md 2.2, 2.3]:
@@ -49,7 +51,9 @@ The server's rules [visma-eaccounting.md 2.2, 2.3]:
   the signature is noise, nobody can verify Visma's anyway). The server finds a token by its
   `jti`, so only the whole JWT as handed out works as a bearer token. A refresh token is
   issued only with `offline_access`, and it is ROTATED: every refresh returns a new one and
-  the old one is dead (`invalid_grant`), the one-time mode older clients have [CL-RT].
+  the old one is dead (`invalid_grant`), the one-time mode older clients have [CL-RT]. A
+  client switched with `set_reusable_refresh_tokens(client_id)` gets the newer mode instead:
+  the same refresh token back on every refresh, valid until it expires or is revoked.
 - `connect/revocation` (POST, client auth, `token`, optional `token_type_hint`): 200 with an
   empty body, also for an unknown token (RFC 7009). Revoking a refresh token ends the grant:
   that refresh token and the client's access tokens for that company stop working. ASSUMED:
@@ -61,6 +65,7 @@ payroll-only clients.
 """
 
 import base64
+import dataclasses
 import json
 import secrets
 import uuid
@@ -80,7 +85,7 @@ from sandbox.framework.oauth import (
     RevokeView,
     TokenView,
 )
-from sandbox.models import SandboxTenant, SandboxToken
+from sandbox.models import SandboxRecord, SandboxTenant, SandboxToken
 from sandbox.visma_eaccounting import errors
 
 REALM = "visma_eaccounting"
@@ -90,6 +95,9 @@ INSUFFICIENT_SCOPE = errors.INSUFFICIENT_SCOPE
 
 POLICY = OAuthPolicy(access_ttl=3600, refresh_ttl=30 * 24 * 3600, code_ttl=300,
                      grant_types=(AUTHORIZATION_CODE, REFRESH_TOKEN))
+# Clients created since Visma's change keep one reusable refresh token [CL-RT].
+REUSE_POLICY = dataclasses.replace(POLICY, rotate_refresh_tokens=False)
+REUSABLE_REFRESH = "reusable_refresh_tokens"  # the SandboxRecord kind that marks such a client
 
 # What the consent page shows for each scope [visma-eaccounting.md 2.1; OIDC discovery].
 SCOPES = {
@@ -282,13 +290,33 @@ class VismaConsentView(ConsentView):
         return tenant
 
 
+def reuses_refresh_tokens(client_id):
+    return SandboxRecord.objects.filter(provider=REALM, tenant=None, kind=REUSABLE_REFRESH,
+                                        remote_id=client_id).exists()
+
+
+def set_reusable_refresh_tokens(client_id, reusable=True):
+    """Switch a client to Visma's newer mode: one refresh token that stays valid through
+    refreshes (until it expires or is revoked), instead of a new one each time."""
+    marks = SandboxRecord.objects.filter(provider=REALM, tenant=None, kind=REUSABLE_REFRESH,
+                                         remote_id=client_id)
+    if not reusable:
+        marks.delete()
+    elif not marks.exists():
+        SandboxRecord.objects.create(provider=REALM, tenant=None, kind=REUSABLE_REFRESH,
+                                     remote_id=client_id)
+
+
 class VismaTokenView(TokenView):
     """Visma's token endpoint: JWT-shaped access tokens, a refresh token only with
-    `offline_access`."""
+    `offline_access`, rotated unless the client reuses its refresh token."""
 
     policy = POLICY
 
     def grant(self, request):
+        client = tokens.authenticate_client(REALM, request)
+        if client is not None and reuses_refresh_tokens(client.client_id):
+            self.policy = REUSE_POLICY  # this request's view instance only
         issued = super().grant(request)
         token = SandboxToken.objects.select_related("tenant").get(
             provider=REALM, kind=tokens.ACCESS, value=issued.access_token)

@@ -278,3 +278,21 @@ def test_seed_demo_is_idempotent_and_registers_the_hubs_callback(db, settings):
     assert company.external_id == DEMO_CUSTOMER_ID and company.name == "Frost Bygg AB"
     assert app.client_id == DEMO_CLIENT_ID and app.allows_redirect_uri(DEMO_REDIRECT_URI)
     assert app.allows_redirect_uri("https://hub.frostbygg.example/api/integrations/visma/callback")
+
+
+def test_a_client_in_the_newer_mode_keeps_one_refresh_token(client, app, company):
+    identity.set_reusable_refresh_tokens(app.client_id)
+    first = exchange(client, app, approve(client, app, company)).json()
+
+    again = [token(client, app, grant_type="refresh_token",
+                   refresh_token=first["refresh_token"]).json() for _ in range(2)]
+
+    assert [body["refresh_token"] for body in again] == [first["refresh_token"]] * 2
+    assert again[0]["access_token"] != again[1]["access_token"]
+    assert settings_call(client, again[1]["access_token"]).status_code == 200
+    form_post(client, f"{BASE}/connect/revocation", {"token": first["refresh_token"]},
+              headers=basic(app))
+    refused = token(client, app, grant_type="refresh_token", refresh_token=first["refresh_token"])
+    assert refused.json()["error"] == "invalid_grant"
+    identity.set_reusable_refresh_tokens(app.client_id, reusable=False)
+    assert not identity.reuses_refresh_tokens(app.client_id)

@@ -251,3 +251,14 @@ def test_webhooks_process_only_verified_events_and_each_once(world, deliveries):
         assert set(handled) <= signed_ok
         assert good <= set(handled)
         assert not WebhookEvent.objects.filter(valid=False, processed=True).exists()
+
+
+def test_every_providers_generic_callback_and_an_unknown_one_answer_4xx(world):
+    """The earlier finding: `GET /api/integrations/poweroffice_go/callback` crashed (a provider
+    connected on its own page has no generic callback). Unknown providers are 404."""
+    for client in world["clients"][:2]:
+        for key in [*registry.keys(), "nobody"]:
+            answer = client.get(f"/api/integrations/{key}/callback", {"state": "x", "code": "y"})
+            assert answer.status_code < 500, (key, answer.content[:200])
+    # Signed in: an unknown provider is a 404 (anonymous people are sent to the login first).
+    assert world["clients"][1].get("/api/integrations/nobody/callback").status_code == 404
