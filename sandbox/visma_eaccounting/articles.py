@@ -6,10 +6,12 @@ UnitId are required. NetPrice and GrossPrice must agree with the coding's VAT ra
 left out and is computed; both given and off by more than an öre answers 400 on GrossPrice
 [CL "Updates for creating and updating articles"]). The coding's and unit's names, and
 IsServiceArticle, are filled in; `ChangedUtc` moves on every write. ASSUMED: a Number in use
-answers 400 ErrorCode 4000 (Conflict).
+answers 400 ErrorCode 4000 (Conflict), also when two requests race for it.
 """
 
 from decimal import Decimal
+
+from django.db import transaction
 
 from sandbox.visma_eaccounting import errors, fields, odata, store, webhooks
 from sandbox.visma_eaccounting.api import body, endpoint
@@ -34,10 +36,6 @@ def _check(tenant, data, *, current=None):
     unit = store.find(tenant, "unit", str(data["UnitId"]).lower())
     if unit is None:
         errors.unknown_reference("UnitId", "Unit")
-    for record in store.records(tenant, KIND).exclude(remote_id=current.remote_id if current
-                                                      else ""):
-        if record.data.get("Number") == data["Number"]:
-            errors.conflict("Number", f"The article number {data['Number']} is already in use.")
     rate = coding_rate(coding.data)
     net, gross = data.get("NetPrice"), data.get("GrossPrice")
     if net is None and gross is not None:
@@ -60,7 +58,10 @@ def _check(tenant, data, *, current=None):
 @endpoint(methods=("GET", "POST"))
 def articles(request, tenant):
     if request.method == "POST":
-        record = store.create(tenant, KIND, _check(tenant, body(request, fields.ARTICLE)))
+        with transaction.atomic():
+            data = _check(tenant, body(request, fields.ARTICLE))
+            store.claim_number(tenant, KIND, data["Number"], "Number")
+            record = store.create(tenant, KIND, data)
         webhooks.notify(tenant, KIND, "Created", record.data)
         return store.one(record.data, status=201)
     items = [record.data for record in store.records(tenant, KIND).order_by("id")]
@@ -72,7 +73,11 @@ def articles(request, tenant):
 def article(request, tenant, article_id):
     record = store.get(tenant, KIND, article_id, "Article")
     if request.method == "PUT":
-        data = _check(tenant, body(request, fields.ARTICLE), current=record)
-        store.save(record, {"Id": record.remote_id, **data})
+        with transaction.atomic():
+            data = _check(tenant, body(request, fields.ARTICLE), current=record)
+            if data["Number"] != record.data["Number"]:
+                store.claim_number(tenant, KIND, data["Number"], "Number")
+                store.release_number(tenant, KIND, record.data["Number"])
+            store.save(record, {"Id": record.remote_id, **data})
         webhooks.notify(tenant, KIND, "Changed", record.data)
     return store.one(record.data)

@@ -109,8 +109,12 @@ def _is_guid(text):
 def _ensure(tenant, kind, key, data):
     """Create the entry unless it exists (so seeding never undoes what a user changed)."""
     remote_id = ref_id(tenant, kind, key)
-    return store.find(tenant, kind, remote_id) or store.create(
-        tenant, kind, data, remote_id, with_id=kind != "account")
+    found = store.find(tenant, kind, remote_id)
+    if found is None:
+        found = store.create(tenant, kind, data, remote_id, with_id=kind != "account")
+    if kind == "article" and not store.number_taken(tenant, kind, found.data["Number"]):
+        store.claim_number(tenant, kind, found.data["Number"], "Number")
+    return found
 
 
 def populate(tenant):

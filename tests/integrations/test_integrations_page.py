@@ -163,7 +163,8 @@ def test_a_record_page_shows_the_remote_id_with_its_link_and_the_last_job(
                            last_error="Kunde inte hitta konto 3001")
     html = swedish_admin.get(reverse("accounting:invoice_detail", args=[inv.pk])).content.decode()
     assert 'href="https://hubbooks.test/app/4711"' in html
-    assert "Hos leverantören som" in html and "Misslyckades" in html
+    assert "Nummer i HubBooks" in html and "Misslyckades" in html
+    assert "Försök igen" in html  # the failed job can be tried again where it shows
     assert "Kunde inte hitta konto 3001" in html
     assert "Exportera till HubBooks" in html
 

@@ -3,6 +3,7 @@ and a remote object claimed by another record said in words, not a crash."""
 
 import pytest
 from django.db import IntegrityError
+from django.utils import translation
 
 from integrations.errors import PermanentError
 from integrations.links import (
@@ -42,7 +43,7 @@ def test_a_link_moves_to_a_new_remote_object(connection):
 
 def test_a_remote_object_linked_to_another_record_is_a_clear_permanent_error(connection):
     store_link(connection, "customer", 7, "R-1")
-    with pytest.raises(LinkConflict) as caught:
+    with pytest.raises(LinkConflict) as caught, translation.override("en"):
         store_link(connection, "customer", 8, "R-1")
     # the engine rolls its outcome back on an IntegrityError; a job fails with the words
     assert isinstance(caught.value, IntegrityError)
@@ -65,5 +66,6 @@ def test_local_record_is_read_inside_the_organization(org, make_org):
     mine = Customer.objects.create(organization=org, name="Ola")
     theirs = Customer.objects.create(organization=make_org("other"), name="Kari")
     assert local_record(Customer, org, mine.pk, label="customer") == mine
-    with pytest.raises(PermanentError, match=f"customer {theirs.pk} no longer exists here"):
+    with pytest.raises(PermanentError, match=f"customer {theirs.pk} no longer exists here"), \
+            translation.override("en"):  # the message is translated (nb and sv catalogs)
         local_record(Customer.objects.all(), org, theirs.pk, label="customer")

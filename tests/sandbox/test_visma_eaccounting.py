@@ -260,10 +260,11 @@ def test_an_article_gets_its_gross_price_from_the_codings_vat(api, company):
     created = api.post("articles", body)
     wrong = api.post("articles", {**body, "Number": "ARB-3", "GrossPrice": 450})
     taken = api.post("articles", body)
+    seeded = api.post("articles", {**body, "Number": "ARB"})
 
     assert created.status_code == 201 and created.json()["GrossPrice"] == 500.0
     assert created.json()["UnitAbbreviation"] == "tim" and created.json()["IsServiceArticle"]
     assert error(wrong)["Errors"][0]["Field"] == "GrossPrice"
-    assert error(taken)["ErrorCode"] == 4000
+    assert error(taken)["ErrorCode"] == 4000 and error(seeded)["ErrorCode"] == 4000
     listed = api.get("articles", **{"$filter": "Number eq 'ARB-2'"}).json()["Data"]
     assert [a["Id"] for a in listed] == [created.json()["Id"]]

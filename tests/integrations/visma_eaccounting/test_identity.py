@@ -159,3 +159,24 @@ def test_connecting_again_replaces_the_grant_for_both_and_revokes_the_old_token(
     attached = identity.attach(grant=grant, provider_key="visma_eaccounting")
     assert attached.pk == accounting.pk
     assert attached.credentials["access_token"] == token["access_token"]
+
+
+@pytest.mark.django_db
+def test_one_consent_serves_both_products_when_payroll_is_used(visma, frost, make_user):
+    from integrations.models import Connection
+
+    admin = make_user("frost-admin", frost, role="admin")
+    Connection.objects.create(organization=frost, provider=SIBLING,
+                              status=Connection.Status.DISCONNECTED)
+    cls = registry.get("visma_eaccounting")
+    url = cls.start_connect(organization=frost, user=admin)
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    assert "vls:api" in query["scope"].split() and "ea:api" in query["scope"].split()
+    visma.granted_scope = query["scope"]
+    connection = cls.finish_connect(params={"code": "good-code", "state": query["state"]},
+                                    user=admin)
+    payroll = Connection.objects.get(organization=frost, provider=SIBLING)
+    grant = VismaGrant.objects.get()
+    assert connection.status == payroll.status == Connection.Status.CONNECTED
+    assert connection.credentials["grant_id"] == payroll.credentials["grant_id"] == grant.pk
+    assert payroll.remote_tenant_id == connection.remote_tenant_id == fake.CUSTOMER_ID
