@@ -125,3 +125,27 @@ def test_a_failed_send_says_why_and_tries_again(browse, demo, settings, shot):
     assert drain()
     assert badge(page, "order")
     shot(page, "retried")
+
+
+def test_defaults_are_checked_at_go_on_save_and_reset(browse, shot):
+    from integrations.models import AccountingSettings
+
+    page = browse("nordbil-admin")
+    connect(page, shot)
+    page.fill("input[name=default_project_code]", "NOPE-999")
+    page.click("form[action$='/settings/accounting/defaults/'] button[type=submit]")
+    field = page.locator("input[name=default_project_code]")
+    assert "NOPE-999" in page.locator(".errorlist").first.inner_text()  # on the field
+    shot(page, "defaults-refused")
+    stored = AccountingSettings.objects.get(organization__slug="nordbil",
+                                            provider="poweroffice_go")
+    assert stored.default_project_code != "NOPE-999"
+    assert field.input_value() == "NOPE-999"  # what was typed stays, to correct it
+    page.locator("select[name=payment_terms_days]").select_option("30")
+    page.click("form[action$='/settings/accounting/defaults/'] button[type=submit]")
+    page.click("form[action*='/defaults/reset/'] button")
+    page.wait_for_url(re.compile(r".*/settings/accounting/$"))
+    shot(page, "defaults-reset")
+    stored.refresh_from_db()
+    assert (stored.default_project_code, stored.payment_terms_days) == ("", 14)
+    assert page.locator("select[name=payment_terms_days]").input_value() == "14"
