@@ -105,7 +105,7 @@ class Loop(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self):
-        from django.db import connection
+        from django.db import connections
 
         if self.stopped.wait(self.phase):
             return
@@ -113,7 +113,7 @@ class Loop(threading.Thread):
             try:
                 self.work()
             finally:
-                connection.close()
+                connections.close_all()
             self.stopped.wait(self.every)
 
 
@@ -144,18 +144,12 @@ def time_payments(tx, invoices, spread_seconds):
 
 
 def settle_before_teardown():
-    """Let the simulator finish its deliveries, then end the database sessions the served
-    app's request threads kept (CONN_MAX_AGE), so the throwaway PostgreSQL database can be
-    dropped."""
-    from django.db import connection
-
+    """Let the simulator finish its deliveries (each is a request to the served app), so no
+    request thread still holds a database session when the throwaway database is dropped."""
     from sandbox.tripletex import webhooks
 
     webhooks.dispatcher.wait_until_idle(timeout=30)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    time.sleep(1)
 
 
 def main():
