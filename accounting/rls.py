@@ -39,7 +39,7 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.db.backends.signals import connection_created
 from django.db.utils import DEFAULT_DB_ALIAS
 
@@ -210,9 +210,24 @@ def _sync(connection):
     state.txn = connection.run_on_commit if in_transaction else None
 
 
+def describe(scope: Scope) -> str:
+    if scope.bypass:
+        return f"bypass ({scope.bypass})"
+    if scope.organization_id:
+        return f"organization {scope.organization_id}"
+    return "no organization (rls.tenant_context(org) or rls.rls_bypass(reason) sets one)"
+
+
 def _wrapper(execute, sql, params, many, context):
     _sync(context["connection"])
-    return execute(sql, params, many, context)
+    try:
+        return execute(sql, params, many, context)
+    except DatabaseError as exc:
+        if "row-level security" not in str(exc):
+            raise
+        # Say which context refused the write, and where contexts come from.
+        raise type(exc)(f"{exc} [row-level security context: {describe(current())}; see "
+                        f"accounting/rls.py]") from exc
 
 
 def _on_connection_created(sender, connection, **kwargs):

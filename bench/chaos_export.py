@@ -285,7 +285,9 @@ def report(args, connection, job_ids, kills, chaos, elapsed, wall_start, share_u
     print(f"duplicates = {duplicates}   missing = {missing}   stuck = {stuck}   (goal 0, 0, 0)"
           f"   dead letters = {dead}")
     print(f"share of the provider's budget used = {share:.2f} (mean fill of its "
-          f"{policy.limit}-per-{policy.window_seconds:g}-s window over {windows} windows)")
+          f"{policy.limit}-per-{policy.window_seconds:g}-s window over {windows} windows); "
+          f"busiest window {rate_limit.max_admitted_in_any_window()} of {policy.limit}, "
+          f"429 injected <= {chaos.bursts * 3}")
     if duplicates or missing or stuck or dead:
         sys.exit(1)
 

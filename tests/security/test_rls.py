@@ -209,3 +209,11 @@ def test_a_superusers_admin_spans_organizations_and_an_org_admins_does_not(
     admin.force_login(boss)
     page = admin.get("/admin/accounting/customer/").content.decode()
     assert "Ola" in page and "Sven" not in page
+
+
+@pytest.mark.postgres
+def test_a_write_outside_any_organization_is_refused_saying_why(two_orgs, strict):
+    org, _other = two_orgs
+    with pytest.raises(DatabaseError, match=r"row-level security.*no organization"), \
+            transaction.atomic():
+        Customer.objects.create(organization=org, name="Nobody's")
