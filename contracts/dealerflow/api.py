@@ -11,6 +11,12 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from contracts.dealerflow import panels, services
+from contracts.dealerflow.schema import (
+    ContractActionBody,
+    ContractStatusBody,
+    DisconnectBody,
+    described,
+)
 from contracts.dealerflow.selectors import choose
 from integrations.viewkit import IsOrgAdmin, IsOrgMember
 
@@ -65,6 +71,7 @@ def contract_status_body(contract, *, key=None):
     }
 
 
+@described(None, DisconnectBody, summary="Disconnect the accounting system")
 @api_view(["POST"])
 @permission_classes([IsAuthenticated, IsOrgAdmin])
 def disconnect(request, provider=None):
@@ -75,6 +82,7 @@ def disconnect(request, provider=None):
     return Response({"status": "disconnected", "provider": cls.key, "atProvider": remote})
 
 
+@described(ContractRequest, ContractActionBody, 202, "Send a contract as an order")
 @api_view(["POST"])
 @permission_classes([IsAuthenticated, IsOrgMember])
 def send_order(request, provider=None):
@@ -84,6 +92,7 @@ def send_order(request, provider=None):
                     status=status.HTTP_202_ACCEPTED)
 
 
+@described(ContractRequest, ContractActionBody, 202, "Invoice a contract's order")
 @api_view(["POST"])
 @permission_classes([IsAuthenticated, IsOrgMember])
 def invoice(request, provider=None):
@@ -93,6 +102,7 @@ def invoice(request, provider=None):
                     status=status.HTTP_202_ACCEPTED)
 
 
+@described(None, ContractStatusBody, summary="A contract's accounting state")
 @api_view(["GET"])
 @permission_classes([IsAuthenticated, IsOrgMember])
 def contract_status(request, pk, provider=None):

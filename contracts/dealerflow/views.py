@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounting.models import Customer
@@ -19,6 +20,7 @@ from contracts.dealerflow.selectors import choose, dealer_providers, defaults_fo
 from integrations.errors import ActionBlocked, ProviderError
 from integrations.models import AccountingSettings, SyncLogEntry
 from integrations.viewkit import admin_required, is_org_admin, member_required, show_problems
+from integrations.views.defaults import save_checked_defaults_rollback_unsafe
 
 REMOTE_LIST_SECONDS = 300
 
@@ -28,6 +30,10 @@ class DefaultsForm(forms.ModelForm):
         model = AccountingSettings
         fields = ["payment_terms_days", "default_project_code", "default_department_code",
                   "invoice_delivery_channel"]
+        labels = {"payment_terms_days": gettext_lazy("Payment terms"),
+                  "default_project_code": gettext_lazy("Default project"),
+                  "default_department_code": gettext_lazy("Default department"),
+                  "invoice_delivery_channel": gettext_lazy("Invoice delivery")}
 
 
 def remote_lists(cls, connection):
@@ -58,7 +64,7 @@ def _connect_sections(request, chosen, connection):
 
 
 @member_required
-def settings_page(request, provider=None):
+def settings_page(request, provider=None, defaults_form=None):
     org = request.organization
     cls, connection = choose(org, provider)
     connected = is_connected(connection)
@@ -70,7 +76,8 @@ def settings_page(request, provider=None):
         "is_admin": is_org_admin(request),
         "test": services.last_test(connection),
         "connect_sections": _connect_sections(request, cls, connection),
-        "defaults_form": DefaultsForm(instance=defaults_for(org, cls.key)) if cls else None,
+        "defaults_form": defaults_form or (
+            DefaultsForm(instance=defaults_for(org, cls.key)) if cls else None),
         "remote": remote_lists(cls, connection) if connected else None,
         "problems": request.session.pop("dealer_validation", None),
         "recent": (SyncLogEntry.objects.for_org(org).filter(provider=cls.key)
@@ -120,14 +127,12 @@ def save_defaults(request, provider=None):
         messages.error(request, _("No accounting system is connected."))
         return redirect("contracts:accounting_settings")
     form = DefaultsForm(request.POST, instance=defaults_for(request.organization, cls.key))
-    if form.is_valid():
-        form.save()
+    # Checked at the provider too (a project or department it does not have is put back).
+    if form.is_valid() and not save_checked_defaults_rollback_unsafe(
+            form, organization=request.organization, provider_key=cls.key):
         messages.success(request, _("Defaults saved."))
-    else:
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else field
-            messages.error(request, f"{label}: {' '.join(errors)}")
-    return redirect("contracts:accounting_settings")
+        return redirect("contracts:accounting_settings")
+    return settings_page(request, provider, defaults_form=form)  # the errors on their fields
 
 
 @require_POST

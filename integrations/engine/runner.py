@@ -22,6 +22,7 @@ from integrations.errors import (
     AuthError,
     LocalRateLimitWait,
     PermanentError,
+    RateLimitedError,
     RetryableError,
 )
 from integrations.models import Connection, SyncJob
@@ -104,6 +105,11 @@ def run_job(job_id):
                 result = operation.perform(provider, job)
     except LocalRateLimitWait as wait:
         return _requeue_without_attempt(job, owner, wait.wait_seconds)
+    except RateLimitedError as exc:
+        # The provider refused the request unprocessed (429): like our own limiter's waits, the
+        # attempt does not count, so a burst of 429s never turns a job into a dead letter.
+        return _retry_later(job, owner, exc, started, uncertain=False,
+                            retry_after=exc.retry_after, counts=False)
     except RetryableError as exc:
         return _retry_later(job, owner, exc, started, uncertain=False, retry_after=exc.retry_after)
     except AmbiguousError as exc:
@@ -171,10 +177,10 @@ def _succeed(job, owner, operation, provider, result, started, adopted):
     return Outcome.ADOPTED if adopted else Outcome.DONE
 
 
-def _retry_later(job, owner, exc, started, *, uncertain, retry_after=None):
+def _retry_later(job, owner, exc, started, *, uncertain, retry_after=None, counts=True):
     now = timezone.now()
     job.refresh_from_db(fields=["attempts", "max_retries"])
-    if job.attempts > job.max_retries:
+    if counts and job.attempts > job.max_retries:
         status, outcome, log_status = S.DEAD, Outcome.DEAD, "dead"
         next_at = now
     else:
@@ -189,6 +195,8 @@ def _retry_later(job, owner, exc, started, *, uncertain, retry_after=None):
               "last_response_code": exc.status_code, "updated_at": now}
     if uncertain:
         fields["outcome_uncertain"] = True
+    if not counts:
+        fields["attempts"] = F("attempts") - 1
     if status == S.DEAD:
         fields["finished_at"] = now
     if not _mine(job, owner).update(**fields):

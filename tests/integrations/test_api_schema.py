@@ -11,7 +11,9 @@ from rest_framework.views import APIView
 
 pytestmark = pytest.mark.django_db
 
-OURS = ("/api/integrations/",)
+OURS = ("/api/integrations/", "/api/accounting/")
+# A provider's own endpoint, described by its package (not yet: reported to its owner).
+NOT_YET_DESCRIBED = {"/api/accounting/pogo/connect"}
 
 
 def drf_routes(patterns=None, prefix=""):
@@ -61,7 +63,7 @@ def test_every_change_answers_blocked_with_its_problems(schema):
 
 def test_our_endpoints_declare_their_request_and_response(schema):
     for path, item in schema["paths"].items():
-        if not path.startswith(OURS):
+        if not path.startswith(OURS) or path in NOT_YET_DESCRIBED:
             continue
         for method, operation in item.items():
             ok = [code for code in operation["responses"] if code.startswith("2")]

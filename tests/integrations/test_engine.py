@@ -138,6 +138,25 @@ def test_retry_after_wins(connection, fake_server):
     assert (job.next_attempt_at - job.updated_at).total_seconds() == 7.0
 
 
+def test_a_providers_429s_do_not_use_up_the_retries(connection, fake_server, settings):
+    # A 429 is a request refused unprocessed: more of them than the retry budget must not make
+    # the job a dead letter (it would leave an invoice that reached the provider unlinked).
+    settings.SYNC_MAX_RETRIES = 2
+    fake_server.next_post_faults = ["429:3"] * 5
+    job = _enqueue(connection)
+    for _ in range(5):
+        assert run_job(job.pk) == Outcome.RETRY
+        job.refresh_from_db()
+        assert job.status == SyncJob.Status.QUEUED and job.attempts == 0
+        assert (job.next_attempt_at - job.updated_at).total_seconds() == 3.0
+        _make_due(job)
+    assert run_job(job.pk) == Outcome.DONE
+    assert fake_server.create_calls == 6
+    statuses = list(SyncLogEntry.objects.filter(job=job).order_by("id")
+                    .values_list("status", flat=True))
+    assert statuses == ["retry"] * 5 + ["ok"]
+
+
 def test_manual_retry_revives_a_dead_job(connection, fake_server, settings):
     settings.SYNC_MAX_RETRIES = 0
     fake_server.next_post_faults = ["503"]

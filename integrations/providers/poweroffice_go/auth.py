@@ -70,7 +70,7 @@ def fetch_token(client_key):
             f"PowerOffice Go refused the client key ({code or response.status_code}: {message}). "
             f"Connect again from Settings -> Accounting.",
             status_code=response.status_code, code=code, raw_text=response.text[:4000])
-    body = response.json()
+    body = _answer(response, "access_token", "expires_in", what="a token")
     expires_at = timezone.now() + timedelta(seconds=int(body["expires_in"]))
     return body["access_token"], expires_at
 
@@ -87,7 +87,7 @@ def initiate_onboarding(*, redirect_uri, organization_number=""):
         raise PermanentError(f"PowerOffice Go did not start the onboarding: {message}",
                              status_code=response.status_code, code=code,
                              raw_text=response.text[:4000])
-    return response.json()["TemporaryUrl"]
+    return _answer(response, "TemporaryUrl", what="the onboarding")["TemporaryUrl"]
 
 
 def finalize_onboarding(token):
@@ -99,4 +99,21 @@ def finalize_onboarding(token):
         raise PermanentError(f"PowerOffice Go did not finish the onboarding: {message}",
                              status_code=response.status_code, code=code,
                              raw_text=response.text[:4000])
-    return response.json().get("OnboardedClientsInformation") or []
+    body = _answer(response, what="the onboarding")
+    return body.get("OnboardedClientsInformation") or []
+
+
+def _answer(response, *required, what):
+    """The JSON object of a 200 that must carry `required`; anything else is PowerOffice Go's
+    fault, said so with its body kept, never a crash of ours."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    missing = [name for name in required if not isinstance(body, dict) or not body.get(name)]
+    if not isinstance(body, dict) or missing:
+        raise PermanentError(
+            f"PowerOffice Go answered {what} without {', '.join(missing) or 'a JSON object'}; "
+            f"try again later, and contact PowerOffice Go if it persists.",
+            status_code=response.status_code, raw_text=response.text[:4000])
+    return body

@@ -59,6 +59,24 @@ def test_refused_client_key_is_an_auth_error_that_says_what_to_do(rsps):
         auth.fetch_token("wrong")
 
 
+@pytest.mark.parametrize("path, call, body", [
+    ("Onboarding/Initiate", "initiate_onboarding", {"Other": 1}),
+    ("Onboarding/Finalize", "finalize_onboarding", ["not", "an", "object"]),
+    ("OAuth/Token", "fetch_token", {"token_type": "bearer"}),
+])
+def test_a_200_without_what_we_need_is_the_providers_fault_not_a_crash(rsps, path, call, body):
+    from integrations.errors import PermanentError
+    from integrations.providers.poweroffice_go import auth
+
+    url = f"{API}/{path}" if path.startswith("Onboarding") else f"{BASE}/{path}"
+    rsps.post(url, json=body)
+    args = {"initiate_onboarding": {"redirect_uri": "http://testserver/cb"},
+            "finalize_onboarding": {"token": "t"}, "fetch_token": {}}[call]
+    with pytest.raises(PermanentError, match="answered .* without") as caught:
+        getattr(auth, call)(*(["key"] if call == "fetch_token" else []), **args)
+    assert caught.value.raw_text == json.dumps(body)
+
+
 def test_every_api_call_carries_the_subscription_key_and_204_is_an_empty_list(rsps, connection):
     from integrations.providers.poweroffice_go.client import PowerOfficeGoClient
     from integrations.providers.poweroffice_go.provider import PowerOfficeGo
