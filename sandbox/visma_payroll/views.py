@@ -13,6 +13,7 @@
 
 import uuid
 
+from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
 
 from sandbox.framework.errors import ErrorResponse
@@ -78,6 +79,12 @@ def employees(request):
                 == identification:
             raise ErrorResponse(visma_error(400, 4000, "Conflict - An employee with this "
                                                        "identification number already exists."))
+    # Both numbers are claimed under the records' unique constraint, so of two requests at
+    # once only one creates the employee; the other answers the same 4000 Conflict.
+    _claim(tenant, "employee#number", number,
+           f"Conflict - An employee with employee number {number} already exists.")
+    _claim(tenant, "employee#identification", identification,
+           "Conflict - An employee with this identification number already exists.")
     now = store.now_utc()
     record = store.create(tenant, "employee", {
         "FirstName": data["FirstName"], "LastName": data["LastName"],
@@ -236,3 +243,10 @@ def payslips_with_details(request, employee_id):
             .order_by("created_at", "id") if r.data.get("EmployeeId") == employee_id]
     return _json(store.page(request, rows))
 
+
+def _claim(tenant, kind, value, message):
+    try:
+        with transaction.atomic():
+            store.create(tenant, kind, {}, remote_id=str(value))
+    except IntegrityError:
+        raise ErrorResponse(visma_error(400, 4000, message)) from None
