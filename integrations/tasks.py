@@ -4,15 +4,30 @@ Each runs inside its organization on PostgreSQL's row-level security (`accountin
 by id finds the row's organization (one named lookup) and works in it; the few that span
 organizations say so with a named bypass."""
 
+from contextlib import contextmanager
+
+from django.utils import translation
+
 from accounting import rls
 from integrations import credentials
 from integrations.engine import run_job, sweep
 
 
+@contextmanager
+def _working_for(model, pk):
+    """The organization of the `model` row `pk`, and its language: what a task writes for
+    people (a job's error, a sync log line) reads as the pages of that organization do."""
+    with rls.organization_of(model, pk) as scope:
+        language = (model._base_manager.filter(pk=pk)
+                    .values_list("organization__language", flat=True).first())
+        with translation.override(language or translation.get_language()):
+            yield scope
+
+
 def run_sync_job(job_id):
     from integrations.models import SyncJob
 
-    with rls.organization_of(SyncJob, job_id):
+    with _working_for(SyncJob, job_id):
         return run_job(job_id)
 
 
@@ -31,7 +46,7 @@ def process_webhook_event(event_id, handler_path=None):
     from integrations.models import WebhookEvent
     from integrations.webhooks import process_event
 
-    with rls.organization_of(WebhookEvent, event_id):
+    with _working_for(WebhookEvent, event_id):
         return process_event(event_id)
 
 
@@ -41,7 +56,7 @@ def import_changes(connection_id, record_types=None, since=None):
     from integrations.models import Connection
     from integrations.views.services import run_import
 
-    with rls.organization_of(Connection, connection_id):
+    with _working_for(Connection, connection_id):
         connection = Connection.objects.select_related("organization").filter(
             pk=connection_id, status=Connection.Status.CONNECTED).first()
         if connection is None:  # disconnected or waiting for re-authorization since queued
