@@ -51,9 +51,15 @@ def running_stack(tmp_path):
     if (ROOT / ".venv" / ".installed").exists():
         (project / ".venv").symlink_to(ROOT / ".venv")
     port, sandbox_port = _free_port(), _free_port()
+    # The copy must read its own fresh .env: leave out every setting this process may carry,
+    # including those django-environ loaded from this checkout's .env (ports 8000/8001).
+    settings_names = {line.split("=", 1)[0].strip().lstrip("# ")
+                      for name in (".env", ".env.example") if (ROOT / name).exists()
+                      for line in (ROOT / name).read_text().splitlines() if "=" in line}
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("DJANGO", "DATABASE_URL", "ENCRYPTION", "SECRET_KEY", "SANDBOX",
-                                "VIRTUAL_ENV", "PYTEST"))}
+           if k not in settings_names
+           and not k.startswith(("DJANGO", "DATABASE_URL", "ENCRYPTION", "SECRET_KEY", "SANDBOX",
+                                 "VIRTUAL_ENV", "PYTEST"))}
     log = open(tmp_path / "make-run.log", "w+")
     proc = subprocess.Popen(["make", "run", f"PORT={port}", f"SANDBOX_PORT={sandbox_port}"],
                             cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -64,8 +70,12 @@ def running_stack(tmp_path):
         while time.time() < deadline:
             if proc.poll() is not None:
                 break
+            # Ready when both servers answer: the app and the sandbox its providers point at
+            # (the app may come up first; a click before the sandbox is up would fail).
             try:
-                if requests.get(f"{base}/login/", timeout=2).status_code == 200:
+                if (requests.get(f"{base}/login/", timeout=2).status_code == 200
+                        and requests.get(f"http://127.0.0.1:{sandbox_port}/sandbox/",
+                                         timeout=2).status_code == 200):
                     break
             except requests.ConnectionError:
                 pass
