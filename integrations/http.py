@@ -26,6 +26,7 @@ from integrations import credentials, ratelimit
 from integrations.errors import (
     AmbiguousError,
     AuthError,
+    LocalRateLimitWait,
     PermanentError,
     RateLimitedError,
     RetryableError,
@@ -89,11 +90,32 @@ class ProviderClient:
     base_url = ""
     # Does this client send an access token from `integrations.credentials`?
     uses_access_token = True
+    # A patient client (an importer's) sleeps through our own limiter's waits and up to this
+    # many 429s instead of giving up: an import is not a job the engine could re-queue.
+    patient_429_attempts = 5
+    patient_429_wait = 5.0  # when the 429 names no Retry-After
 
-    def __init__(self, provider, *, session=None):
+    def __init__(self, provider, *, session=None, patient=False):
         self.provider = provider
         self.connection = provider.connection
         self.session = session or build_session()
+        self.patient = patient
+
+    def request(self, method, path, **kwargs):
+        attempts = 0
+        while True:
+            try:
+                return self.request_once(method, path, **kwargs)
+            except LocalRateLimitWait as wait:
+                if not self.patient:
+                    raise
+                time.sleep(min(wait.wait_seconds, 5.0))
+            except RateLimitedError as exc:
+                attempts += 1
+                if not self.patient or attempts > self.patient_429_attempts:
+                    raise
+                wait = exc.retry_after if exc.retry_after is not None else self.patient_429_wait
+                time.sleep(min(wait, 60.0))
 
     # -- hooks ---------------------------------------------------------------------------------
     def auth_headers(self, access_token):
@@ -110,8 +132,9 @@ class ProviderClient:
         return response.status_code == 401
 
     # -- the request -------------------------------------------------------------------------
-    def request(self, method, path, *, json=None, params=None, headers=None, data=None,
-                expected=(200, 201, 202, 204)):
+    def request_once(self, method, path, *, json=None, params=None, headers=None, data=None,
+                     expected=(200, 201, 202, 204)):
+        """One request (our limiter and the provider may refuse it); `request` adds patience."""
         method = method.upper()
         refuse_inside_transaction(f"{method} {path.split('?')[0]}")
         url = path if path.startswith("http") else f"{self.base_url.rstrip('/')}/{path.lstrip('/')}"

@@ -365,6 +365,20 @@ class Importer:
 
 
 # -- runs from the cursors --------------------------------------------------------------------
+def mark_overdue(connection, *, today):
+    """The connection's linked invoices still owing after their due date turn overdue without
+    the provider touching them (an importer's `after_run`)."""
+    from accounting.models import Invoice
+
+    linked = Link.objects.filter(connection=connection, record_type="invoice").values_list(
+        "local_id", flat=True)
+    return (Invoice.objects.for_org(connection.organization)
+            .filter(pk__in=[int(pk) for pk in linked if str(pk).isdigit()],
+                    remaining_amount__gt=0, due_date__lt=today,
+                    status__in=["invoiced", "sent", "partly_paid"])
+            .update(status="overdue"))
+
+
 def cursor_time(value):
     try:
         return datetime.fromisoformat(value) if value else None

@@ -6,14 +6,12 @@ numeric `code` and keep its own text next to ours. The raw body is kept by the e
 client passes it along), so an unknown code is never reworded away.
 """
 
-import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
 
-from integrations.errors import LocalRateLimitWait, RateLimitedError
 from integrations.http import ProviderClient
 
 # Fortnox keeps its timestamps (and reads `lastmodified`) in Swedish local time.
@@ -92,13 +90,11 @@ def parse_fortnox_datetime(value):
 
 
 class FortnoxClient(ProviderClient):
-    """`patient=True` (the importer) sleeps through our own limiter's long waits and a 429
-    instead of giving up: an import is not a job the engine could re-queue."""
+    """`patient=True` for the importer (`ProviderClient.request`)."""
 
     def __init__(self, provider, *, session=None, patient=False):
-        super().__init__(provider, session=session)
+        super().__init__(provider, session=session, patient=patient)
         self.base_url = settings.FORTNOX_BASE_URL
-        self.patient = patient
 
     def default_headers(self):
         return {"Accept": "application/json", "Content-Type": "application/json"}
@@ -130,20 +126,6 @@ class FortnoxClient(ProviderClient):
             return code in AUTH_CODES
         return False
 
-    def request(self, method, path, **kwargs):
-        attempts = 0
-        while True:
-            try:
-                return super().request(method, path, **kwargs)
-            except LocalRateLimitWait as wait:
-                if not self.patient:
-                    raise
-                time.sleep(min(wait.wait_seconds, 5.0))
-            except RateLimitedError as exc:
-                attempts += 1
-                if not self.patient or attempts > 5:
-                    raise
-                time.sleep(exc.retry_after if exc.retry_after is not None else 5.0)
 
     # -- conveniences ------------------------------------------------------------------------
     def get_json(self, path, params=None):

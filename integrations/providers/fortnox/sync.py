@@ -35,7 +35,6 @@ from integrations import importing
 from integrations.errors import ProviderError
 from integrations.links import find_link_by_remote, links_by_remote, local_records
 from integrations.mappings import category_for_account
-from integrations.models import Link
 from integrations.providers.fortnox import mappers
 from integrations.providers.fortnox.client import FortnoxClient, fortnox_time
 
@@ -286,20 +285,8 @@ class InvoiceImporter(FortnoxImporter):
         InvoicePayment.objects.bulk_create(new)
         for number in sorted(touched):
             self.import_one(number, counts)
-        mark_overdue(self.connection, today=self.today)
+        importing.mark_overdue(self.connection, today=self.today)
 
-
-def mark_overdue(connection, *, today):
-    """Invoices still owing after their due date turn overdue without Fortnox touching them."""
-    from accounting.models import Invoice
-
-    linked = Link.objects.filter(connection=connection, record_type="invoice").values_list(
-        "local_id", flat=True)
-    return (Invoice.objects.for_org(connection.organization)
-            .filter(pk__in=[int(pk) for pk in linked if str(pk).isdigit()],
-                    remaining_amount__gt=0, due_date__lt=today,
-                    status__in=["invoiced", "sent", "partly_paid"])
-            .update(status="overdue"))
 
 
 IMPORTERS = {"customer": CustomerImporter, "invoice": InvoiceImporter}

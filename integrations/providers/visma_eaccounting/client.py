@@ -8,11 +8,10 @@ and `ErrorId` (support asks for it) next to ours; the raw body is kept verbatim 
 """
 
 import re
-import time
 
 from django.conf import settings
 
-from integrations.errors import AuthError, LocalRateLimitWait, RateLimitedError
+from integrations.errors import AuthError
 from integrations.http import ProviderClient, parse_retry_after
 
 PAGE_SIZE = 1000  # Visma's largest page (the default is 50)
@@ -91,13 +90,12 @@ def retry_after_of(response, message):
 
 
 class VismaClient(ProviderClient):
-    """`patient=True` (the importer) sleeps through our own limiter's long waits and a 429
-    instead of giving up: an import is not a job the engine could re-queue."""
+    """`patient=True` for the importer (`ProviderClient.request`)."""
+    patient_429_attempts = 3
 
     def __init__(self, provider, *, session=None, patient=False):
-        super().__init__(provider, session=session)
+        super().__init__(provider, session=session, patient=patient)
         self.base_url = settings.VISMA_EACCOUNTING_BASE_URL
-        self.patient = patient
 
     def default_headers(self):
         return {"Accept": "application/json", "Content-Type": "application/json"}
@@ -131,20 +129,6 @@ class VismaClient(ProviderClient):
                               raw=error.raw, raw_text=error.raw_text)
         return error
 
-    def request(self, method, path, **kwargs):
-        attempts = 0
-        while True:
-            try:
-                return super().request(method, path, **kwargs)
-            except LocalRateLimitWait as wait:
-                if not self.patient:
-                    raise
-                time.sleep(min(wait.wait_seconds, 5.0))
-            except RateLimitedError as exc:
-                attempts += 1
-                if not self.patient or attempts > 3:
-                    raise
-                time.sleep(min(exc.retry_after or 60.0, 60.0))
 
     # -- conveniences ------------------------------------------------------------------------
     def get_json(self, path, params=None):

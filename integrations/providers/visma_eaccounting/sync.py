@@ -24,7 +24,6 @@ from django.utils import timezone
 from integrations import importing
 from integrations.errors import ProviderError
 from integrations.links import find_link_by_remote
-from integrations.models import Link
 from integrations.providers.visma_eaccounting import mappers
 from integrations.providers.visma_eaccounting.client import VismaClient
 
@@ -209,19 +208,8 @@ class InvoiceImporter(VismaImporter):
         return bool(changed)
 
     def after_run(self, since, counts):
-        mark_overdue(self.connection, today=self.today)
+        importing.mark_overdue(self.connection, today=self.today)
 
-
-def mark_overdue(connection, *, today):
-    from accounting.models import Invoice
-
-    linked = Link.objects.filter(connection=connection, record_type="invoice").values_list(
-        "local_id", flat=True)
-    return (Invoice.objects.for_org(connection.organization)
-            .filter(pk__in=[int(pk) for pk in linked if str(pk).isdigit()],
-                    remaining_amount__gt=0, due_date__lt=today,
-                    status__in=["invoiced", "sent", "partly_paid"])
-            .update(status="overdue"))
 
 
 IMPORTERS = {"customer": CustomerImporter, "invoice": InvoiceImporter}
