@@ -108,8 +108,9 @@ class EmployeeAdmin(OrgScopedAdmin):
 
 @admin.register(TimeEntry)
 class TimeEntryAdmin(OrgScopedAdmin):
-    list_display = ["date", "employee", "project", "hours", "description"]
+    list_display = ["date", "employee", "project", "hours", "absence_kind", "description"]
     list_filter = [
+        "absence_kind",
         ("employee", RelatedOnlyFieldListFilter), ("project", RelatedOnlyFieldListFilter),
     ]
     search_fields = ["description", "employee__first_name", "employee__last_name", "project__name"]

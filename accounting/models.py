@@ -142,11 +142,25 @@ class Employee(TenantModel):
 
 
 class TimeEntry(TenantModel):
+    """Hours of one employee on one day: worked hours, or, when `absence_kind` is set, hours
+    of absence of that kind (payroll pays and reports them differently)."""
+
+    class AbsenceKind(models.TextChoices):
+        SICK_LEAVE = "sick_leave", _("Sick leave")
+        CARE_OF_SICK_CHILD = "care_of_sick_child", _("Care of a sick child")
+        PARENTAL_LEAVE = "parental_leave", _("Parental leave")
+        HOLIDAY = "holiday", _("Holiday")
+        OTHER_ABSENCE = "other_absence", _("Other absence")
+
     employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="time_entries")
     project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.SET_NULL)
     date = models.DateField()
     hours = models.DecimalField(
         max_digits=6, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    absence_kind = models.CharField(
+        _("absence"), max_length=30, choices=AbsenceKind.choices, blank=True, default="",
+        help_text=_("Empty for worked hours; otherwise the hours are an absence of this kind."),
     )
     description = models.CharField(max_length=200, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -156,7 +170,13 @@ class TimeEntry(TenantModel):
         verbose_name_plural = "time entries"
 
     def __str__(self):
+        if self.absence_kind:
+            return f"{self.employee} {self.date} {self.hours} h ({self.absence_kind})"
         return f"{self.employee} {self.date} {self.hours} h"
+
+    @property
+    def is_absence(self) -> bool:
+        return bool(self.absence_kind)
 
 
 class SalesDocument(TenantModel):

@@ -41,9 +41,17 @@ def short_date(value):
 
 
 def time_entry_heading(entry):
-    return _("%(employee)s, %(date)s: %(hours)s h") % {
-        "employee": entry.employee, "date": short_date(entry.date),
-        "hours": format_value(entry.hours, "quantity")}
+    values = {"employee": entry.employee, "date": short_date(entry.date),
+              "hours": format_value(entry.hours, "quantity")}
+    if entry.absence_kind:
+        return _("%(employee)s, %(date)s: %(hours)s h (%(absence)s)") % {
+            **values, "absence": entry.get_absence_kind_display()}
+    return _("%(employee)s, %(date)s: %(hours)s h") % values
+
+
+def absence_label(entry):
+    """The absence kind, or empty for worked hours."""
+    return entry.get_absence_kind_display() if entry.absence_kind else ""
 
 
 def payslip_heading(payslip):
@@ -61,6 +69,7 @@ def time_entries(rows):
             Column(_("Employee"), "employee", link=True),
             Column(_("Project"), "project", link=True),
             Column(_("Hours"), "hours", kind="quantity"),
+            Column(_("Absence"), absence_label),
             Column(_("Description"), "description"),
         ),
         limit=50,
@@ -143,6 +152,7 @@ TIME_ENTRY = RecordPage(
         Column(_("Employee"), "employee", link=True),
         Column(_("Project"), "project", link=True),
         Column(_("Hours"), "hours", kind="quantity"),
+        Column(_("Absence"), absence_label),
         Column(_("Description"), "description"),
     ),
     fields=(
@@ -150,6 +160,7 @@ TIME_ENTRY = RecordPage(
         Column(_("Employee"), "employee", link=True),
         Column(_("Project"), "project", link=True),
         Column(_("Hours"), "hours", kind="quantity"),
+        Column(_("Absence"), absence_label),
         Column(_("Description"), "description"),
     ),
     search_fields=("description", "employee__first_name", "employee__last_name", "project__name"),

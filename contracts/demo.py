@@ -179,15 +179,23 @@ class DemoLoader:
     def load_time_entries(self, org, employees, projects):
         if TimeEntry.objects.for_org(org).exists():
             return
+        absences = {(number, nth): (kind, hours, description)
+                    for number, nth, kind, hours, description in data.FROST_ABSENCES}
+        weekdays = 0
         for days_ago in range(1, 15):
             day = self.today - timedelta(days=days_ago)
             if day.weekday() >= 5:
                 continue
+            weekdays += 1
             for employee_number, project_number, hours, description in data.FROST_DAILY_TIME:
+                values = {"project": projects[project_number], "hours": hours,
+                          "description": description}
+                absence = absences.get((employee_number, weekdays))
+                if absence is not None:
+                    kind, hours, description = absence
+                    values = {"absence_kind": kind, "hours": hours, "description": description}
                 TimeEntry.objects.create(
-                    organization=org, employee=employees[employee_number],
-                    project=projects[project_number], date=day, hours=hours,
-                    description=description,
+                    organization=org, employee=employees[employee_number], date=day, **values
                 )
                 self._count(TimeEntry)
 

@@ -136,6 +136,12 @@ FROST_DAILY_TIME = [
     ("102", "P-102", D("8"), "Takarbete"),
     ("103", "P-103", D("6.5"), "Altanbygge"),
 ]
+# Absences instead of a day's work: (employee number, nth last weekday, absence kind, hours,
+# description). Absence kinds as in `TimeEntry.AbsenceKind`.
+FROST_ABSENCES = [
+    ("102", 2, "sick_leave", D("8"), "Sjuk, förkyld"),
+    ("103", 4, "care_of_sick_child", D("6.5"), "VAB"),
+]
 
 # Lines: (category, description, quantity, unit price)
 FROST_QUOTES = [

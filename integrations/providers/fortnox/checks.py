@@ -111,6 +111,12 @@ def quote_problems(provider, quote):
 
 
 def time_entry_problems(provider, entry):
+    if entry.absence_kind:
+        # We send attendance (worked time) only; an absence must never arrive as worked hours.
+        return [ValidationProblem(
+            _("Absences are not sent to Fortnox (only worked hours are): register the "
+              "%(kind)s in Fortnox Lön.") % {"kind": entry.get_absence_kind_display().lower()},
+            field="absence_kind")]
     problems = employee_problems(provider, entry.employee)
     if entry.project_id:
         problems += project_problems(provider, entry.project)

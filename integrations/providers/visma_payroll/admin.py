@@ -17,9 +17,9 @@ class TluCodeAdmin(OrgScopedAdmin):
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
-        for name in ("source", "kind"):
+        for name in ("source", "kind", "code", "name", "absence_type"):
             if request.GET.get(name):
-                initial[name] = request.GET[name][:40]
+                initial[name] = request.GET[name][:50]
         return initial
 
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from integrations.errors import ValidationProblem
 from integrations.mappings import blocked_error
 from integrations.models import Link, PayTypeMapping
-from integrations.providers.visma_payroll.mappers import digits
+from integrations.providers.visma_payroll.mappers import ABSENCE_SHORTCUTS, digits
 
 KEY = "visma_payroll"
 MAX_MINUTES_A_DAY = 1440
@@ -79,6 +79,10 @@ def shortcut_problems(provider, record_type, record, what):
 def time_entry_problems(provider, entry):
     problems = employee_problems(provider, entry.employee)
     problems += shortcut_problems(provider, "time_entry", entry, _("time entry"))
+    if entry.absence_kind and entry.absence_kind not in ABSENCE_SHORTCUTS:
+        problems.append(ValidationProblem(
+            _("Spiris Lön has no shortcut for the absence '%(kind)s'.") % {
+                "kind": entry.absence_kind}, field="absence_kind"))
     if not entry.hours or entry.hours <= 0:
         problems.append(ValidationProblem(_("The time entry has no hours."), field="hours"))
     elif entry.hours * 60 > MAX_MINUTES_A_DAY:

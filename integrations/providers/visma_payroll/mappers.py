@@ -18,7 +18,8 @@ DRAFT, FULL = 0, 1  # EmployeeResponse.State
 COMMENT_MAX = 2000
 CENT = Decimal("0.01")
 
-# Our absence kinds -> the shortcut that carries them [visma-payroll.md 1.4].
+# Our absence kinds (`TimeEntry.AbsenceKind`) -> the shortcut that carries them
+# [visma-payroll.md 1.4]. Spiris Lön needs no code of ours for them: the shortcut is the kind.
 ABSENCE_SHORTCUTS = {
     "sick_leave": "sickleave",
     "care_of_sick_child": "careofsickchild",
@@ -96,9 +97,20 @@ def employee_state(remote) -> dict:
 
 
 # -- time entries ---------------------------------------------------------------------------------
+class UnknownAbsenceKind(ValueError):
+    pass
+
+
 def shortcut_kind(entry) -> str:
-    """Which shortcut a time entry goes out as: its absence kind's, else hours worked."""
-    return ABSENCE_SHORTCUTS.get(getattr(entry, "absence_kind", "") or "", HOURS_WORKED)
+    """Which shortcut a time entry goes out as: its absence kind's, or hours worked when it
+    has none. An absence kind without a shortcut is an error, never hours worked."""
+    kind = entry.absence_kind or ""
+    if not kind:
+        return HOURS_WORKED
+    try:
+        return ABSENCE_SHORTCUTS[kind]
+    except KeyError:
+        raise UnknownAbsenceKind(kind) from None
 
 
 def minutes(hours) -> int:

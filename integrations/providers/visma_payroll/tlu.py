@@ -4,7 +4,8 @@ Visma's XML import file, encoded ISO-8859-1 [visma-payroll.md 2; the XSD "versio
 
 What goes where:
 - every time entry of the period -> a `Time` (date, hours, the time code of `worked_time`, or
-  of its absence kind when our records mark one, the project's number);
+  of its absence kind for an absence, the project's number); a code that carries absences is
+  declared with `AbsenceType` 1 (unless admin set another);
 - every payslip line of a payslip whose salary period ends in the month -> a `Time` when its
   pay type's code is a time code (quantity as hours, unit amount as `PricePerUnit`), a
   `RegOutlay` when it is an outlay code, nothing when the pay type is marked "not in the file"
@@ -28,6 +29,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.db import transaction
 from django.urls import reverse
@@ -47,6 +49,16 @@ DEFAULT_CODES = {
     "overtime": (TluCode.Kind.TIME, "OT1", "Övertid"),
     "monthly_salary": (TluCode.Kind.LEFT_OUT, "", "Månadslön (finns i Visma Lön)"),
 }
+# Absence kind (`TimeEntry.AbsenceKind`) -> (time code, name): suggestions too, written with
+# `AbsenceType` 1. The tidkoder are the customer's own in Visma Lön, so they are edited in admin.
+DEFAULT_ABSENCE_CODES = {
+    TimeEntry.AbsenceKind.SICK_LEAVE: ("SJK", "Sjukfrånvaro"),
+    TimeEntry.AbsenceKind.CARE_OF_SICK_CHILD: ("VAB", "Vård av sjukt barn"),
+    TimeEntry.AbsenceKind.PARENTAL_LEAVE: ("FL", "Föräldraledighet"),
+    TimeEntry.AbsenceKind.HOLIDAY: ("SEM", "Semester"),
+    TimeEntry.AbsenceKind.OTHER_ABSENCE: ("TJL", "Tjänstledighet, övrig frånvaro"),
+}
+ABSENCE_SOURCES = frozenset(str(kind) for kind in DEFAULT_ABSENCE_CODES)
 
 
 class PeriodInvalid(ValueError):
@@ -68,7 +80,12 @@ def code_fix_url(organization, source):
           .values_list("pk", flat=True).first())
     if pk is not None:
         return reverse("admin:visma_payroll_tlucode_change", args=[pk])
-    return f"{reverse('admin:visma_payroll_tlucode_add')}?source={source}"
+    query = {"source": source}
+    if source in ABSENCE_SOURCES:
+        code, name = DEFAULT_ABSENCE_CODES[source]
+        query.update(kind=TluCode.Kind.TIME, absence_type=TluCode.AbsenceType.ABSENCE,
+                     code=code, name=name)
+    return f"{reverse('admin:visma_payroll_tlucode_add')}?{urlencode(query)}"
 
 
 def ensure_default_codes(organization) -> bool:
@@ -78,7 +95,10 @@ def ensure_default_codes(organization) -> bool:
             return False
         TluCode.objects.bulk_create([
             TluCode(organization=organization, source=source, kind=kind, code=code, name=name)
-            for source, (kind, code, name) in DEFAULT_CODES.items()])
+            for source, (kind, code, name) in DEFAULT_CODES.items()] + [
+            TluCode(organization=organization, source=source, kind=TluCode.Kind.TIME,
+                    code=code, name=name, absence_type=TluCode.AbsenceType.ABSENCE)
+            for source, (code, name) in DEFAULT_ABSENCE_CODES.items()])
     return True
 
 
@@ -101,7 +121,15 @@ class Period:
 
 def time_source(entry) -> str:
     """Which code a time entry takes: its absence kind's when it has one, else worked time."""
-    return getattr(entry, "absence_kind", "") or WORKED_TIME
+    return entry.absence_kind or WORKED_TIME
+
+
+def source_label(source) -> str:
+    if source == WORKED_TIME:
+        return _("time entries (worked time)")
+    if source in ABSENCE_SOURCES:
+        return _("absences (%(kind)s)") % {"kind": TimeEntry.AbsenceKind(source).label}
+    return source
 
 
 def problems(organization, first, last) -> list:
@@ -117,12 +145,12 @@ def problems(organization, first, last) -> list:
         if source in hours and code is not None and code.kind == TluCode.Kind.OUTLAY:
             found.append(ValidationProblem(
                 _("Time entries need a time code in the TLU file, not an outlay code (%(what)s)."
-                  ) % {"what": source},
+                  ) % {"what": source_label(source)},
                 fix_url=code_fix_url(organization, source), field=f"tlu_code.{source}"))
         elif code is None or (code.kind != TluCode.Kind.LEFT_OUT and not code.code):
-            label = _("time entries (worked time)") if source == WORKED_TIME else source
             found.append(ValidationProblem(
-                _("The TLU file needs a Visma Lön code for %(what)s.") % {"what": label},
+                _("The TLU file needs a Visma Lön code for %(what)s.") % {
+                    "what": source_label(source)},
                 fix_url=code_fix_url(organization, source), field=f"tlu_code.{source}"))
     if not Employee.objects.for_org(organization).exists():
         found.append(ValidationProblem(_("The organization has no employees to report."),
@@ -149,6 +177,7 @@ def build(organization, first, last, *, created) -> bytes:
     # The XSD wants one time code at least, and an empty row needs one: worked time's.
     worked = worked if worked.code else TluCode(code="ARB", name="Arbetad tid")
     per_employee, used_codes, projects = {}, {worked.code: worked}, {}
+    absence_codes = set()  # codes that carry absences: AbsenceType 1 unless set in admin
 
     def rows(employee):
         return per_employee.setdefault(employee.pk, (employee, [], []))
@@ -161,6 +190,8 @@ def build(organization, first, last, *, created) -> bytes:
         if code.kind == TluCode.Kind.LEFT_OUT:  # chosen in admin: not in the file
             continue
         used_codes[code.code] = code
+        if entry.absence_kind:
+            absence_codes.add(code.code)
         rows(entry.employee)[1].append({"DateOfReport": entry.date.isoformat(),
                                         "TimeCode": code.code, "SumOfHours": _hours(entry.hours),
                                         "ProjectCode": project})
@@ -188,9 +219,12 @@ def build(organization, first, last, *, created) -> bytes:
                   and organization.org_number[:11])
     time_codes = ET.SubElement(root, "TimeCodes")
     for code in sorted(used_codes.values(), key=lambda c: c.code):
+        absence_type = code.absence_type
+        if absence_type is None and code.code in absence_codes:
+            absence_type = TluCode.AbsenceType.ABSENCE
         _attrs(ET.SubElement(time_codes, "TimeCode"), Code=code.code,
-               TimeCodeName=code.name[:50] or code.code, AbsenceType=code.absence_type,
-               Active="true")
+               TimeCodeName=code.name[:50] or code.code,
+               AbsenceType=None if absence_type is None else int(absence_type), Active="true")
     if projects:
         element = ET.SubElement(root, "Projects")
         for number, name in sorted(projects.items()):

@@ -316,3 +316,51 @@ def test_two_workers_sending_a_new_employees_time_at_once_make_one_employee(conn
     assert remote_id(connected, "employee", maria) == employees[0]["Id"]
     shortcuts = api(connected, "/v2/shortcuts/hoursworked/2026-03-01/2026-03-31")
     assert len(shortcuts) == 4 and {s["EmployeeId"] for s in shortcuts} == {employees[0]["Id"]}
+
+
+def test_an_absence_reaches_its_shortcut_once_and_an_edit_after_payroll_read_is_refused(
+        connected, sim, records):
+    """A sick day goes out as a `sickleave` shortcut (never as hours worked), exactly once
+    even when the answer to the POST is lost; changing its kind before payroll read it moves
+    it to the other absence shortcut; an edit after payroll read it is refused."""
+    from sandbox.framework import faults
+
+    entry = records["entries"][2]  # Lars, 2026-03-03
+    entry.absence_kind, entry.hours, entry.description = "sick_leave", D("8"), "Sjuk"
+    entry.save()
+    day = f"/{entry.date}/{entry.date}"
+    ours = {"includeOnlySameClientShortcuts": "true"}
+    assert run(connected, "employee.export", entry.employee)[0] == "done"
+    faults.lose_next_responses("visma_payroll", mode="reset", method="POST",
+                               path_prefix="/v2/shortcuts/sickleave")
+    outcome, job = run(connected, "time_entry.export", entry)
+    assert outcome == "unknown", job.last_error
+    SyncJob.objects.filter(pk=job.pk).update(next_attempt_at=timezone.now())
+    assert run_job(job.pk) == "adopted"
+    sick = api(connected, f"/v2/shortcuts/sickleave{day}", ours)
+    assert [s["Id"] for s in sick] == [remote_id(connected, "time_entry", entry)]
+    assert sick[0]["MinutesOfDay"] == 480 and sick[0]["Comment"].startswith("Sjuk [")
+    assert api(connected, f"/v2/shortcuts/hoursworked{day}", ours) == []
+
+    entry.absence_kind = "care_of_sick_child"
+    entry.save()
+    job, _ = enqueue_job(connection=connected, operation="time_entry.export",
+                         record_type="time_entry", local_id=entry.pk, variant="vab")
+    assert run_job(job.pk) == "done"
+    assert api(connected, f"/v2/shortcuts/sickleave{day}", ours) == []
+    care = api(connected, f"/v2/shortcuts/careofsickchild{day}", ours)
+    assert [s["Id"] for s in care] == [remote_id(connected, "time_entry", entry)]
+
+    control(sim, "shortcuts/read", ids=[care[0]["Id"]])
+    entry.hours = D("4")
+    entry.save()
+    job, _ = enqueue_job(connection=connected, operation="time_entry.export",
+                         record_type="time_entry", local_id=entry.pk, variant="half-day")
+    with translation.override("en"):
+        assert run_job(job.pk) == "failed"
+    job.refresh_from_db()
+    assert "already read this time entry" in job.last_error
+    care = api(connected, f"/v2/shortcuts/careofsickchild{day}", ours)
+    assert [(s["MinutesOfDay"], s["IsRead"]) for s in care] == [(480, True)]
+    problems = registry.for_connection(connected).validate_export("time_entry", entry)
+    assert [p.field for p in problems] == ["read_by_payroll"]

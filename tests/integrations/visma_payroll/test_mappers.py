@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import jsonschema
 import pytest
 
+from accounting.models import TimeEntry
 from integrations.providers.visma_payroll import mappers
 from tests.integrations.visma_payroll import spec
 
@@ -113,3 +114,32 @@ def test_a_payslip_result_reads_gross_net_tax_and_locks():
     payslip = SimpleNamespace(period_start=date(2026, 3, 1), period_end=date(2026, 3, 31))
     assert mappers.same_period(remote, payslip)
     assert not mappers.same_period({**remote, "SalaryPeriod_ToDate": "2026-03-30"}, payslip)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", TimeEntry.AbsenceKind.values)
+def test_every_absence_kind_of_our_time_entries_has_its_shortcut(kind, records):
+    """A time entry marked as an absence (the model's own choices) fits its shortcut's request
+    schema and is never sent as hours worked."""
+    entry = records["entries"][0]
+    entry.absence_kind = kind
+    entry.save()
+    entry.refresh_from_db()
+    shortcut = mappers.shortcut_kind(entry)
+    assert shortcut != mappers.HOURS_WORKED
+    path = f"/v2/shortcuts/{shortcut}"
+    payload = mappers.time_payload(entry, employee_id=EMPLOYEE_ID, reference=REF,
+                                   project_id=PROJECT_ID)
+    spec.validate("post", path, payload)
+    assert payload["MinutesOfDay"] == 450
+    assert mappers.carries_reference(payload["Comment"], REF)
+
+
+def test_an_unknown_absence_kind_is_never_sent_as_hours_worked():
+    entry = SimpleNamespace(date=date(2026, 3, 4), hours=D("8"), description="",
+                            absence_kind="sabbatical")
+    with pytest.raises(mappers.UnknownAbsenceKind):
+        mappers.shortcut_kind(entry)
+    worked = SimpleNamespace(date=date(2026, 3, 4), hours=D("8"), description="",
+                             absence_kind="")
+    assert mappers.shortcut_kind(worked) == mappers.HOURS_WORKED

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import translation
 
 from contracts.demo import demo_load
 from integrations.providers.visma_payroll import tlu
@@ -163,3 +164,51 @@ def test_time_entries_need_a_time_code_and_can_be_left_out(records, frost):
     assert tlu.problems(frost, first, last) == []
     root = assert_valid(tlu.build(frost, first, last, created=date(2026, 4, 1)))
     assert [t.get("TimeCode") for t in root.iter("Time") if t.get("SumOfHours")] == ["OT1"]
+
+
+def test_the_demo_absences_are_absence_times_in_a_valid_file(demo_frost):
+    """The demo's sick day and VAB day (in April) go in the file under their own time codes,
+    declared with AbsenceType 1, not as worked time."""
+    assert tlu.ensure_default_codes(demo_frost)
+    first, last = tlu.month("2026-04")
+    assert tlu.problems(demo_frost, first, last) == []
+    root = assert_valid(tlu.build(demo_frost, first, last, created=DEMO_DAY))
+    declared = {c.get("Code"): c.get("AbsenceType") for c in root.iter("TimeCode")}
+    assert declared == {"ARB": None, "SJK": "1", "VAB": "1"}
+    rows = [(e.get("EmploymentNo"), t.get("DateOfReport"), t.get("TimeCode"), t.get("SumOfHours"))
+            for e in root.iter("Employee") for t in e.iter("Time") if t.get("TimeCode") != "ARB"]
+    assert rows == [("102", "2026-04-08", "SJK", "8.00"), ("103", "2026-04-06", "VAB", "6.50")]
+    worked_that_day = [t for e in root.iter("Employee") if e.get("EmploymentNo") == "102"
+                       for t in e.iter("Time") if t.get("DateOfReport") == "2026-04-08"]
+    assert len(worked_that_day) == 1  # the absence replaces the day's work
+
+
+@pytest.mark.django_db
+def test_an_absence_without_a_code_blocks_with_a_prefilled_link(records, frost):
+    from accounting.models import TimeEntry
+
+    TluCode.objects.create(organization=frost, source=WORKED_TIME, code="ARB", name="Arbetad")
+    TluCode.objects.create(organization=frost, source="overtime", code="OT1", name="Övertid")
+    TluCode.objects.create(organization=frost, source="monthly_salary",
+                           kind=TluCode.Kind.LEFT_OUT, name="Månadslön")
+    entry = records["entries"][0]
+    entry.absence_kind = TimeEntry.AbsenceKind.HOLIDAY
+    entry.save()
+    first, last = tlu.month("2026-03")
+    with translation.override("sv"):
+        problems = tlu.problems(frost, first, last)
+    assert [p.field for p in problems] == ["tlu_code.holiday"]
+    assert str(problems[0].message) == ("TLU-filen behöver en kod i Visma Lön för frånvaro "
+                                        "(Semester).")
+    assert problems[0].fix_url == (reverse("admin:visma_payroll_tlucode_add")
+                                   + "?source=holiday&kind=time&absence_type=1&code=SEM"
+                                   "&name=Semester")
+    # Set in admin without an absence type: the file still declares the code an absence.
+    TluCode.objects.create(organization=frost, source="holiday", code="SEM", name="Semester")
+    assert tlu.problems(frost, first, last) == []
+    root = assert_valid(tlu.build(frost, first, last, created=date(2026, 4, 1)))
+    assert {c.get("Code"): c.get("AbsenceType") for c in root.iter("TimeCode")} == {
+        "ARB": None, "OT1": None, "SEM": "1"}
+    holiday = [t for t in root.iter("Time") if t.get("TimeCode") == "SEM"]
+    assert [(t.get("DateOfReport"), t.get("SumOfHours")) for t in holiday] == [
+        ("2026-03-02", "7.50")]
