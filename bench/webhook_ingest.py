@@ -2,8 +2,9 @@
 
 The bench makes a throwaway database (on PostgreSQL when DATABASE_URL says so, else a temporary
 SQLite file), an organization with a Fortnox connection and a webhook secret, then serves the app
-with gunicorn (2 sync workers, DEBUG off, production settings) through `webhook_ingest_app`,
-which adds one bare view, `GET /bench/ok`, answering "ok". Client processes (threads inside
+with gunicorn as production does (config/gunicorn.conf.py: its worker class and threads; 2 worker
+processes, `--workers`; no worker recycling during the run; DEBUG off, production settings)
+through `webhook_ingest_app`, which adds one bare view, `GET /bench/ok`, answering "ok". Client processes (threads inside
 each, `--concurrency` requests in flight in all) send the same number of requests to each, in
 alternating rounds: the bare view, then signed events to `POST /api/webhooks/fortnox`, each with
 a fresh event id and a valid signature (every one must be accepted). It prints requests/s of
@@ -20,6 +21,7 @@ import http.client
 import json
 import multiprocessing
 import os
+import runpy
 import socket
 import statistics
 import subprocess
@@ -176,11 +178,14 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-def serve(env, port, log_path, app):
+def serve(env, port, log_path, app, workers):
+    """gunicorn with the production settings (config/gunicorn.conf.py: worker class, threads,
+    access log), `workers` processes, and no recycling of workers (a worker restarting would
+    fall on one side of the comparison only)."""
     server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), app,
-         "--workers", "2", "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT),
-         "--log-level", "warning", "--error-logfile", str(log_path)],
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), app, "-c", str(ROOT / "config" / "gunicorn.conf.py"),
+         "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT),
+         "--max-requests", "0", "--log-level", "warning", "--error-logfile", str(log_path)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -202,6 +207,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--clients", type=int, default=2, help="client processes")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of each")
     parser.add_argument("--app", default="bench.webhook_ingest_app:application",
@@ -233,7 +239,7 @@ def main():
         connections.close_all()
         port = _free_port()
         log_path = Path(temp_dir.name) / "gunicorn.log"
-        server = serve(env, port, log_path, args.app)
+        server = serve(env, port, log_path, args.app, args.workers)
         run = dict(concurrency=args.concurrency, processes=args.clients)
         warm = max(100, args.requests // 10)
         drive(port, bare_requests(warm), **run)  # every worker loaded and connected
@@ -260,7 +266,10 @@ def main():
 
 
 def report(args, vendor, bare, hooks, queued, *, expected):
-    print(f"database={vendor} server=gunicorn 2 sync workers, DEBUG off  "
+    conf = runpy.run_path(str(ROOT / "config" / "gunicorn.conf.py"))
+    print(f"database={vendor} server=gunicorn (config/gunicorn.conf.py) {args.workers} "
+          f"{conf.get('worker_class', 'sync')} workers x {conf.get('threads', 1)} threads, "
+          "DEBUG off  "
           f"requests={args.requests} each  concurrency={args.concurrency} "
           f"({args.clients} client processes)")
     for name, (rate, p50, p99, failures, examples) in (("bare view (GET, \"ok\")", bare),

@@ -1,10 +1,15 @@
 """gunicorn's settings for serving the hub for real (`make serve`, the Procfile's `web`):
 `gunicorn -c config/gunicorn.conf.py config.wsgi`.
 
-Sync workers (each request holds one worker; none of ours streams or waits long: provider calls
-run in the task queue), recycled now and then against slow leaks, and an access log that never
-carries `code`, `token` or `state` (config/logfilters.py). Variables: `PORT` (8000), `HOST`
-(0.0.0.0), `WEB_CONCURRENCY` (workers, 2 per CPU + 1), `GUNICORN_TIMEOUT` (30 s)."""
+Threaded workers (`gthread`): a request spends much of its time waiting on PostgreSQL (a
+webhook is verify + one statement, README "Webhooks"), and another thread of the same process
+uses the CPU meanwhile; with one request per process (sync workers) a webhook answered less
+than half as fast (`bench/webhook_ingest.py`, which serves with this file). Nothing of ours
+streams or waits long (provider calls run in the task queue), and Django keeps one database
+connection per thread. Workers are recycled now and then against slow leaks, and the access log
+never carries `code`, `token` or `state` (config/logfilters.py). Variables: `PORT` (8000),
+`HOST` (0.0.0.0), `WEB_CONCURRENCY` (worker processes, 2 per CPU + 1), `GUNICORN_THREADS`
+(threads per worker, 4; each may hold a database connection), `GUNICORN_TIMEOUT` (30 s)."""
 
 import logging
 import multiprocessing
@@ -14,6 +19,8 @@ from config.logfilters import RedactQueryParams
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 max_requests = 2000

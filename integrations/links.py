@@ -92,11 +92,15 @@ def linked_remote_ids(connection, record_type) -> set:
 
 def store_link(connection, record_type, local_id, remote_id, *, remote_number="", remote_url="",
                data=None, remote_modified_at=None):
-    """Create or update the link of (record type, local id) to `remote_id` and return it.
+    """Create or update the link of (record type, local id) to `remote_id` and return it
+    (with the fields written here; `data` and `remote_modified_at` as given, else as a new
+    link has them).
 
-    `data` (the sync snapshot) and `remote_modified_at` are written only when given. Safe when
-    two workers store the same link at once (the loser updates the winner's row); raises
-    LinkConflict when the remote object is already linked to another local record."""
+    `data` (the sync snapshot) and `remote_modified_at` are written only when given. One
+    statement (INSERT ... ON CONFLICT on `link_unique_local` DO UPDATE), so it is safe when two
+    workers store the same link at once (the loser updates the winner's row); raises
+    LinkConflict when the remote object is already linked to another local record (the other
+    unique constraint, which ON CONFLICT does not cover)."""
     defaults = {"organization_id": connection.organization_id, "remote_id": str(remote_id),
                 "remote_number": str(remote_number or ""), "remote_url": remote_url or "",
                 "synced_at": timezone.now()}
@@ -104,11 +108,15 @@ def store_link(connection, record_type, local_id, remote_id, *, remote_number=""
         defaults["data"] = data
     if remote_modified_at is not None:
         defaults["remote_modified_at"] = remote_modified_at
+    link = Link(connection=connection, record_type=record_type, local_id=str(local_id),
+                **defaults)
     try:
         with transaction.atomic():
-            link, _created = Link.objects.update_or_create(
-                connection=connection, record_type=record_type, local_id=str(local_id),
-                defaults=defaults)
+            Link.objects.bulk_create(
+                [link], update_conflicts=True,
+                unique_fields=["connection", "record_type", "local_id"],
+                update_fields=["organization" if name == "organization_id" else name
+                               for name in defaults])
     except IntegrityError as exc:
         other = find_link_by_remote(connection, record_type, remote_id)
         if other is None or other.local_id == str(local_id):

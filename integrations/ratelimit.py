@@ -20,9 +20,11 @@ The key (`Provider.rate_limit_key(path)`) names the provider, a digest of its sc
 shown in admin and its URLs, and a scope may be a secret such as a subscription key) and, for
 limits counted per endpoint (`RateLimitPolicy.per_endpoint`), the endpoint.
 
-State is one row per key (`RateLimitBucket`), changed by one atomic statement on PostgreSQL (with
-the database clock, so all processes share one clock) and under the write lock on SQLite (the
-one-machine default).
+State is one row per key (`RateLimitBucket`), changed by one atomic statement
+(`integrations/ratelimit_sql.py`): on PostgreSQL with the database clock, so all processes share
+one clock; on SQLite (the one-machine default) with Python's clock, read under its write lock.
+Inside a job (`deferred_releases`) a release is written by the next admission on the key, so a
+request costs one statement, and a job one more.
 
 Priority: an interactive caller (a person clicked) that finds the window full marks the key, and
 background callers stand back until it has had its slot.
@@ -30,6 +32,7 @@ background callers stand back until it has had its slot.
 
 import contextvars
 import json
+import logging
 import random
 import time
 from contextlib import contextmanager
@@ -37,11 +40,13 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.conf import settings
+from django.db import DatabaseError, transaction
 from django.db import connection as db
-from django.db import transaction
 
+from integrations import ratelimit_sql as sql
 from integrations.errors import LocalRateLimitWait
 
+logger = logging.getLogger("integrations.ratelimit")
 INTERACTIVE, BACKGROUND = "interactive", "background"
 _priority = contextvars.ContextVar("rate_limit_priority", default=BACKGROUND)
 
@@ -86,70 +91,6 @@ def in_flight_hold():
     return 2 * float(settings.SYNC_HTTP_TIMEOUT_SECONDS)
 
 
-_TABLE = "integrations_ratelimitbucket"
-
-# One statement: the row lock is held only while it runs, never across a round trip to a client
-# that the machine may pause. The table is UNLOGGED (see the migration), so the commit does not
-# wait for a WAL flush either; the books need not survive a crash.
-_PG_TAKE = f"""
-WITH clock AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS now)
-INSERT INTO {_TABLE} AS b (key, admitted, interactive_waiting_until)
-SELECT %(key)s, jsonb_build_array(clock.now + %(hold)s), 0 FROM clock
-ON CONFLICT (key) DO UPDATE SET
-    admitted = (
-        SELECT coalesce(jsonb_agg(e.x ORDER BY e.x::float8), '[]'::jsonb)
-        FROM jsonb_array_elements(b.admitted) AS e(x)
-        WHERE e.x::float8 > (SELECT now FROM clock) - %(window)s
-    ) || EXCLUDED.admitted,
-    interactive_waiting_until = CASE WHEN %(interactive)s THEN 0
-                                     ELSE b.interactive_waiting_until END
-WHERE (
-        SELECT count(*) FROM jsonb_array_elements(b.admitted) AS e(x)
-        WHERE e.x::float8 > (SELECT now FROM clock) - %(window)s
-    ) < %(limit)s
-  AND (%(interactive)s OR b.interactive_waiting_until < (SELECT now FROM clock))
-RETURNING (b.admitted->>-1)::float8
-"""
-
-# The response is back: the request's entry counts for one window from now.
-_PG_RELEASE = f"""
-WITH clock AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS now)
-UPDATE {_TABLE} AS b SET admitted = (
-    SELECT coalesce(jsonb_agg(e.x ORDER BY e.x::float8), '[]'::jsonb)
-    FROM jsonb_array_elements(b.admitted) WITH ORDINALITY AS e(x, n)
-    WHERE e.x::float8 > clock.now - %(window)s AND e.n <> (  -- one entry, even if two match
-        SELECT min(f.n) FROM jsonb_array_elements(b.admitted) WITH ORDINALITY AS f(x, n)
-        WHERE f.x::float8 = %(ticket)s)
-) || jsonb_build_array(LEAST(clock.now, %(arrived_by)s))
-FROM clock
-WHERE b.key = %(key)s AND EXISTS (
-    SELECT 1 FROM jsonb_array_elements(b.admitted) AS e(x) WHERE e.x::float8 = %(ticket)s)
-RETURNING LEAST(clock.now, %(arrived_by)s)
-"""
-
-# The provider said 429: its window is full until `seconds` from now, for everyone on the key.
-_PG_PAUSE = f"""
-WITH clock AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS now)
-INSERT INTO {_TABLE} AS b (key, admitted, interactive_waiting_until)
-SELECT %(key)s, to_jsonb(array_fill(clock.now + %(shift)s, ARRAY[%(limit)s::int])), 0 FROM clock
-ON CONFLICT (key) DO UPDATE SET admitted = (
-    SELECT coalesce(jsonb_agg(e.x ORDER BY e.x::float8), '[]'::jsonb)
-    FROM jsonb_array_elements(b.admitted) AS e(x)
-    WHERE e.x::float8 > (SELECT now FROM clock) - %(window)s
-) || EXCLUDED.admitted
-"""
-
-_PG_PEEK = f"""
-SELECT admitted, interactive_waiting_until, extract(epoch FROM clock_timestamp())::float8
-FROM {_TABLE} WHERE key = %(key)s
-"""
-
-_PG_MARK_INTERACTIVE = f"""
-UPDATE {_TABLE} SET interactive_waiting_until = GREATEST(interactive_waiting_until, %(until)s)
-WHERE key = %(key)s
-"""
-
-
 class Decision(NamedTuple):
     granted: bool
     # admitted: the admission time; refused: seconds until a slot frees
@@ -175,21 +116,107 @@ def _database_clock():
     return db.vendor == "postgresql"
 
 
+def _one_statement_sqlite():
+    """Whether the decision is one statement on SQLite (with Python's clock)."""
+    import sqlite3
+
+    return db.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 38)
+
+
+# -- releases deferred to the next statement on the key -----------------------------------------
+class _Deferred:
+    def __init__(self):
+        self.offsets = {}  # (key, ticket) admitted in this scope -> [its Decision's offset]
+        self.pending = {}  # key -> (policy, [(ticket, stamp)])
+
+
+_deferred = contextvars.ContextVar("rate_limit_deferred", default=None)
+
+
+@contextmanager
+def deferred_releases():
+    """Within this block (one job), a `release` is not written at once: the response time is
+    noted and written by the next statement on the same key (the next request's admission) or
+    when the block ends. One statement per request instead of two.
+
+    The books are the same: until it is written, the entry counts as in flight, and counting
+    is all the limiter does with it; it is then stamped with the time the response came back
+    (on the limiter's clock, converted with the admission's offset, which errs late), not the
+    time it is written. Only a worker that dies in between holds its slot longer (the in-flight
+    hold, as a worker that dies mid-request does)."""
+    if _deferred.get() is not None:  # the outer block writes them
+        yield
+        return
+    scope = _Deferred()
+    token = _deferred.set(scope)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+        for key, (policy, released) in scope.pending.items():
+            _write_releases(key, policy, released)
+
+
+def _write_releases(key, policy, released):
+    """Write deferred releases now. Never raises: an entry not written counts as in flight
+    until its hold ends, which errs on the safe side."""
+    try:
+        if _database_clock():
+            with db.cursor() as cur:
+                for ticket, stamp in released:
+                    cur.execute(sql.PG_RELEASE, {"key": key, "ticket": ticket, "arrived_by": stamp,
+                                              "window": policy.effective_window})
+        elif _one_statement_sqlite():
+            _sqlite_statement(key, policy, interactive=False, take=False, released=released)
+        else:
+            _change_locked(key, lambda admitted, now: _apply_released(
+                admitted, released, now, policy))
+    except DatabaseError:
+        logger.warning("could not write %d rate-limit release(s) for %s", len(released), key,
+                       exc_info=True)
+
+
+def _apply_released(admitted, released, now, policy):
+    """The books with each released entry (one, even if two match) re-stamped, within the
+    window."""
+    admitted = list(admitted)
+    for ticket, stamp in released:
+        if ticket in admitted:
+            admitted.remove(ticket)
+            admitted.append(min(now, stamp))
+    return [t for t in admitted if t > now - policy.effective_window]
+
+
+# -- the limiter ---------------------------------------------------------------------------------
 def try_acquire(key, policy, *, level=None, hold=None) -> Decision:
     """Take one slot if there is one: Decision(True, admitted_at, at, ticket) or
     Decision(False, seconds to wait, at). An admitted request must be `release`d when its
     response is back; until then it counts as in flight for at most `hold` seconds."""
     interactive = (level or current_priority()) == INTERACTIVE
     hold = in_flight_hold() if hold is None else hold
-    if _database_clock():
-        return _try_acquire_postgresql(key, policy, interactive, hold)
-    return _try_acquire_locked(key, policy, interactive, hold)
+    scope = _deferred.get()
+    released = scope.pending.pop(key, (None, []))[1] if scope is not None else []
+    try:
+        if _database_clock():
+            decision = _try_acquire_postgresql(key, policy, interactive, hold, released)
+        elif _one_statement_sqlite():
+            decision = _try_acquire_sqlite(key, policy, interactive, hold, released)
+        else:
+            decision = _try_acquire_locked(key, policy, interactive, hold, released)
+    except BaseException:
+        if released:  # not written: keep them for the next statement
+            scope.pending.setdefault(key, (policy, []))[1][:0] = released
+        raise
+    if scope is not None and decision.granted:
+        scope.offsets.setdefault((key, decision.ticket), []).append(decision.offset)
+    return decision
 
 
 def release(key, policy, ticket, *, sent_at=None):
     """The admitted request's response is back (or it failed): from now it counts for one
     window, as the provider counts it from its arrival, which was no later than now. Returns
-    the time it was stamped with (None if the entry was gone).
+    the time it was stamped with (None if the entry was gone; inside `deferred_releases`, the
+    time it will be stamped with).
 
     With `SYNC_RATE_LIMIT_ARRIVAL_SECONDS` set and `sent_at` (the limiter's clock when the
     request left), the arrival is taken to be no later than `sent_at` + that bound either:
@@ -197,13 +224,19 @@ def release(key, policy, ticket, *, sent_at=None):
     request's way to the provider varies by less than the bound (a 429 teaches otherwise)."""
     bound = getattr(settings, "SYNC_RATE_LIMIT_ARRIVAL_SECONDS", None)
     arrived_by = sent_at + float(bound) if bound and sent_at is not None else float("inf")
+    scope = _deferred.get()
+    if scope is not None and scope.offsets.get((key, ticket)):
+        stamp = min(time.time() + scope.offsets[key, ticket].pop(), arrived_by)
+        scope.pending.setdefault(key, (policy, []))[1].append((ticket, stamp))
+        return stamp
     if _database_clock():
         arrived_by = min(arrived_by, 1e15)  # a float8 that LEAST can compare
         with db.cursor() as cur:
-            cur.execute(_PG_RELEASE, {"key": key, "ticket": ticket, "arrived_by": arrived_by,
+            cur.execute(sql.PG_RELEASE, {"key": key, "ticket": ticket, "arrived_by": arrived_by,
                                       "window": policy.effective_window})
             row = cur.fetchone()
         return row[0] if row else None
+
     def answered(admitted, now):
         if ticket not in admitted:
             return None
@@ -217,11 +250,14 @@ def release(key, policy, ticket, *, sent_at=None):
 def pause(key, policy, seconds):
     """The provider answered 429 (with Retry-After `seconds`): fill the key's window until
     then, so no worker sharing the key sends anything before the provider will take it."""
+    scope = _deferred.get()
+    if scope is not None and key in scope.pending:
+        _write_releases(key, *scope.pending.pop(key))
     seconds = max(float(seconds), 0.0)
     shift = seconds - policy.effective_window
     if _database_clock():
         with db.cursor() as cur:
-            cur.execute(_PG_PAUSE, {"key": key, "shift": shift, "limit": policy.limit,
+            cur.execute(sql.PG_PAUSE, {"key": key, "shift": shift, "limit": policy.limit,
                                     "window": policy.effective_window})
         return
     _change_locked(key, lambda admitted, now: (
@@ -229,27 +265,53 @@ def pause(key, policy, seconds):
         + [now + shift] * policy.limit))
 
 
-def _try_acquire_postgresql(key, policy, interactive, hold):
+def _try_acquire_postgresql(key, policy, interactive, hold, released):
     params = {"key": key, "window": policy.effective_window, "limit": policy.limit,
-              "interactive": interactive, "hold": hold}
+              "interactive": interactive, "hold": hold, "released": json.dumps(released)}
     with db.cursor() as cur:
         before = time.time()
-        cur.execute(_PG_TAKE, params)
-        row = cur.fetchone()
-        if row is not None:
-            admitted = row[0] - hold  # read no earlier than `before`: the offset errs late
-            return Decision(True, admitted, admitted, row[0], admitted - before)
-        cur.execute(_PG_PEEK, params)
-        peek = cur.fetchone()
-        if peek is None:  # deleted between the two statements: just try again
-            return Decision(False, 0.0, time.time())
-        admitted, waiting_until, now = peek
+        cur.execute(sql.PG_TAKE, params)
+        ticket, admitted, waiting_until, now = cur.fetchone()
+        if ticket is not None:
+            admitted = ticket - hold  # read no earlier than `before`: the offset errs late
+            return Decision(True, admitted, admitted, ticket, admitted - before)
         admitted = json.loads(admitted) if isinstance(admitted, str) else admitted
-        wait = _wait(sorted(t for t in admitted if t > now - policy.effective_window),
-                     policy, now, interactive, waiting_until)
+        wait = _wait(sorted(admitted), policy, now, interactive, waiting_until)
         if interactive:
-            cur.execute(_PG_MARK_INTERACTIVE, {"key": key, "until": now + wait + 1.0})
+            cur.execute(sql.PG_MARK_INTERACTIVE, {"key": key, "until": now + wait + 1.0})
         return Decision(False, wait, now)
+
+
+def _sqlite_statement(key, policy, *, interactive, take, released, hold=0.0):
+    """SQLite's one statement: (books, interactive_waiting_until, the clock it decided at)."""
+    readings = []
+
+    def clock():
+        readings.append(time.time())
+        return readings[-1]
+
+    db.ensure_connection()
+    db.connection.create_function(sql.SQLITE_CLOCK, 0, clock)
+    with db.cursor() as cur:
+        cur.execute(sql.SQLITE_TAKE, {
+            "key": key, "take": take, "hold": hold, "interactive": interactive,
+            "limit": policy.limit, "window": policy.effective_window,
+            "released": json.dumps(released)})
+        admitted, waiting_until = cur.fetchone()
+    return json.loads(admitted), waiting_until, readings[0]
+
+
+def _try_acquire_sqlite(key, policy, interactive, hold, released):
+    admitted, waiting_until, now = _sqlite_statement(
+        key, policy, interactive=interactive, take=True, released=released, hold=hold)
+    ticket = now + hold
+    if waiting_until == -ticket:  # see sql.SQLITE_TAKE
+        return Decision(True, now, now, ticket)
+    wait = _wait(sorted(admitted), policy, now, interactive, waiting_until)
+    if interactive:
+        with db.cursor() as cur:
+            cur.execute(sql.SQLITE_MARK_INTERACTIVE, {"key": key, "until": now + wait + 1.0})
+    return Decision(False, wait, now)
 
 
 def _bucket_locked(key):
@@ -275,12 +337,13 @@ def _change_locked(key, change):
         return now
 
 
-def _try_acquire_locked(key, policy, interactive, hold):
-    """Any other database (SQLite, one machine): read, decide and write under the write lock."""
+def _try_acquire_locked(key, policy, interactive, hold, released=()):
+    """Any other database (SQLite before 3.38, one machine): read, decide and write under the
+    write lock."""
     with transaction.atomic():
         bucket = _bucket_locked(key)
         now = time.time()
-        recent = sorted(t for t in bucket.admitted if t > now - policy.effective_window)
+        recent = sorted(_apply_released(bucket.admitted, released, now, policy))
         person_waiting = bucket.interactive_waiting_until > now
         if len(recent) < policy.limit and (interactive or not person_waiting):
             bucket.admitted = [*recent, now + hold]

@@ -96,7 +96,9 @@ def run_job(job_id):
     level = ratelimit.INTERACTIVE if interactive else ratelimit.BACKGROUND
     adopted = False
     try:
-        with ratelimit.priority(level):
+        # One limiter statement per request: each release is written by the next admission
+        # on the key, the last when the block ends (before any transaction of ours).
+        with ratelimit.priority(level), ratelimit.deferred_releases():
             result = None
             if job.outcome_uncertain and operation.find_existing is not None:
                 result = operation.find_existing(provider, job)
@@ -179,7 +181,7 @@ def _succeed(job, owner, operation, provider, result, started, adopted):
 
 def _retry_later(job, owner, exc, started, *, uncertain, retry_after=None, counts=True):
     now = timezone.now()
-    job.refresh_from_db(fields=["attempts", "max_retries"])
+    # `job` was read after the claim counted this attempt, and the lease keeps it ours.
     if counts and job.attempts > job.max_retries:
         status, outcome, log_status = S.DEAD, Outcome.DEAD, "dead"
         next_at = now
@@ -201,7 +203,7 @@ def _retry_later(job, owner, exc, started, *, uncertain, retry_after=None, count
         fields["finished_at"] = now
     if not _mine(job, owner).update(**fields):
         return Outcome.NOT_CLAIMED
-    job.refresh_from_db()
+    _written(job, fields)
     log_job_event(job, status=log_status, message=exc.message, response_code=exc.status_code,
                   details=_details(exc), raw_response=exc.raw_text,
                   duration_ms=_ms(started))
@@ -217,7 +219,7 @@ def _fail(job, owner, exc, started, *, uncertain=False):
         fields["outcome_uncertain"] = True
     if not _mine(job, owner).update(**fields):
         return Outcome.NOT_CLAIMED
-    job.refresh_from_db()
+    _written(job, fields)
     log_job_event(job, status="failed", message=exc.message, response_code=exc.status_code,
                   details=_details(exc), raw_response=exc.raw_text,
                   duration_ms=_ms(started))
@@ -227,11 +229,12 @@ def _fail(job, owner, exc, started, *, uncertain=False):
 def _wait_for_reauth(job, owner, exc, started):
     """The attempt does not count: the job waits, queued, until the connection is fixed."""
     now = timezone.now()
-    if not _mine(job, owner).update(status=S.QUEUED, attempts=F("attempts") - 1, lease_owner="",
-                                    lease_expires_at=None, last_error=exc.message,
-                                    last_response_code=exc.status_code, updated_at=now):
+    fields = {"status": S.QUEUED, "attempts": F("attempts") - 1, "lease_owner": "",
+              "lease_expires_at": None, "last_error": exc.message,
+              "last_response_code": exc.status_code, "updated_at": now}
+    if not _mine(job, owner).update(**fields):
         return Outcome.NOT_CLAIMED
-    job.refresh_from_db()
+    _written(job, fields)
     log_job_event(job, status="failed", message=exc.message, response_code=exc.status_code,
                   details=_details(exc), raw_response=exc.raw_text,
                   duration_ms=_ms(started))
@@ -245,6 +248,13 @@ def _requeue_without_attempt(job, owner, wait_seconds):
                              next_attempt_at=now + timezone.timedelta(seconds=wait_seconds),
                              updated_at=now)
     return Outcome.WAITING
+
+
+def _written(job, fields):
+    """Set on `job` what the UPDATE of `fields` wrote, without reading the row back (the lease
+    keeps it ours; the only expression is the attempt given back)."""
+    for field, value in fields.items():
+        setattr(job, field, job.attempts - 1 if field == "attempts" else value)
 
 
 def _details(exc):

@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from integrations.api import MAX_JSON_DEPTH, holds_unstorable_text, json_too_deep
 from integrations.models import WebhookEvent
-from integrations.webhooks import processing
+from integrations.webhooks import accepting, lookup, processing
 from integrations.webhooks.processing import storable_text
 from integrations.webhooks.signing import MAX_EVENT_ID, WebhookInvalid
 
@@ -88,13 +88,19 @@ class _Refused(Exception):
         self.reason, self.connection, self.status = reason, connection, status
 
 
-def _store(provider_key, request, raw: bytes, *, connection=None, **fields) -> WebhookEvent:
-    """The request's one row in the inbox (raw body and headers as they arrived)."""
-    return WebhookEvent.objects.create(
+def _event(provider_key, request, raw: bytes, *, connection=None, **fields) -> WebhookEvent:
+    """The request's one row in the inbox (raw body and headers as they arrived), unsaved."""
+    return WebhookEvent(
         provider=provider_key, raw_body=raw[:MAX_BODY_BYTES], headers=_stored_headers(request),
-        source_ip=_source_ip(request), connection=connection,
+        source_ip=_source_ip(request), connection_id=connection.pk if connection else None,
         organization_id=connection.organization_id if connection is not None else None,
         **fields)
+
+
+def _store(provider_key, request, raw: bytes, **fields) -> WebhookEvent:
+    event = _event(provider_key, request, raw, **fields)
+    event.save(force_insert=True)
+    return event
 
 
 def _refuse(provider_key, request, raw, refused: _Refused):
@@ -123,13 +129,26 @@ def receive(request, provider_class) -> tuple[int, dict]:
     except RequestDataTooBig:
         return _refuse(key, http_request, b"", _Refused("The body is too large.", status=413))
     try:
-        connection, event_id = _verified(provider_class, http_request, raw)
+        connection, event_id = _verified_fresh_before_refusing(provider_class, http_request, raw)
     except _Refused as refused:
         return _refuse(key, http_request, raw, refused)
     except Exception as exc:
         _keep_after_crash(key, http_request, raw, exc)
         raise
     return _accept(key, http_request, raw, connection=connection, event_id=event_id)
+
+
+def _verified_fresh_before_refusing(provider_class, http_request, raw):
+    """`_verified`, with the connections and secrets each process remembers for a few seconds
+    (`lookup`); a refusal is never based on them: it is checked again on fresh reads."""
+    with lookup.tracking() as remembered:
+        try:
+            return _verified(provider_class, http_request, raw)
+        except _Refused:
+            if not remembered:
+                raise
+    with lookup.fresh_only():
+        return _verified(provider_class, http_request, raw)
 
 
 def _verified(provider_class, http_request, raw):
@@ -175,20 +194,31 @@ def _keep_after_crash(provider_key, http_request, raw, exc):
 
 def _accept(provider_key, http_request, raw, *, connection, event_id):
     unique_id = f"{connection.pk}:{event_id}"
+    event = _event(provider_key, http_request, raw, connection=connection, valid=True,
+                   provider_event_id=unique_id, **processing.new_event_queued(now=timezone.now()))
     try:
-        with transaction.atomic():
-            event = _store(provider_key, http_request, raw, connection=connection, valid=True,
-                           provider_event_id=unique_id,
-                           **processing.new_event_queued(now=timezone.now()))
-            processing.dispatch(event.pk, provider_key)
-    except IntegrityError:
-        return _resent(provider_key, http_request, raw, connection=connection,
-                       unique_id=unique_id)
-    except Exception as exc:  # the enqueue failed: nothing was written, keep the request
+        stored = accepting.insert_queued(event)  # one statement where the database can
+        if stored is None:
+            stored = _store_and_dispatch(event)
+    except Exception as exc:  # nothing was written: keep the request, then the 500
+        lookup.forget()  # what this process remembered may be what failed (a deleted connection)
         _keep_after_crash(provider_key, http_request, raw, exc)
         raise
-    logger.debug("webhook %s event %s stored as %s", provider_key, event_id, event.pk)
+    if not stored:
+        return _resent(provider_key, http_request, raw, connection=connection,
+                       unique_id=unique_id)
     return 200, {"status": Outcome.ACCEPTED, "event": str(event.pk)}
+
+
+def _store_and_dispatch(event) -> bool:
+    """The event and its task in one transaction; False when its event id is taken."""
+    try:
+        with transaction.atomic():
+            event.save(force_insert=True)
+            processing.dispatch(event.pk, event.provider)
+    except IntegrityError:
+        return False
+    return True
 
 
 def _resent(provider_key, http_request, raw, *, connection, unique_id):

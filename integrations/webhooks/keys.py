@@ -8,17 +8,14 @@ the sender is switched over, then the previous one is retired (by hand, or by it
 import secrets as random_secrets
 from datetime import timedelta
 
-from django.core.signals import setting_changed
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.db.models import Q
-from django.dispatch import receiver
 from django.utils import timezone
 
 from integrations.models import Connection, WebhookSecret
+from integrations.webhooks import lookup
 
 MAX_ACTIVE = 2
-_PLAINTEXTS: dict[bytes, str] = {}
-_PLAINTEXTS_MAX = 1000
 
 
 def active_secret_rows(connection, *, now=None):
@@ -32,38 +29,20 @@ def active_secret_rows(connection, *, now=None):
 def active_secrets(connection) -> list[str]:
     """The plaintext of every active secret, newest first (for verifying only).
 
-    On every webhook: one plain SQL query (the ORM's own work per query cost more than the
-    query), each ciphertext decrypted once per process. The query still runs every time, so a
-    secret made or retired anywhere counts from the next request on; only plaintexts are kept,
-    in memory, keyed by their ciphertext."""
-    field = WebhookSecret._meta.get_field("encrypted_secret")
-    db = connections[router.db_for_read(WebhookSecret)]
-    q = db.ops.quote_name
-    with db.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {q('encrypted_secret')} FROM {q(WebhookSecret._meta.db_table)} "
-            f"WHERE {q('organization_id')} = %s AND {q('connection_id')} = %s "
-            f"AND ({q('retired_at')} IS NULL OR {q('retired_at')} > %s) "
-            f"ORDER BY {q('created_at')} DESC, {q('id')} DESC",
-            [connection.organization_id, connection.pk,
-             db.ops.adapt_datetimefield_value(timezone.now())])
-        ciphertexts = [bytes(row[0]) for row in cursor.fetchall()]
-    secrets = []
-    for ciphertext in ciphertexts:
-        plaintext = _PLAINTEXTS.get(ciphertext)
-        if plaintext is None:
-            if len(_PLAINTEXTS) >= _PLAINTEXTS_MAX:
-                _PLAINTEXTS.clear()
-            plaintext = _PLAINTEXTS[ciphertext] = field.from_db_value(ciphertext, None, db)
-        secrets.append(plaintext)
-    return secrets
+    Read and decrypted at most once per `lookup.SECONDS` per process (see `lookup` for what
+    that means for a secret made or retired elsewhere); a retirement time is compared with
+    the clock on every call, so a planned switch-over is exact."""
+    rows = lookup.remembered(("secrets", connection.pk), lambda: _active_rows(connection))
+    now = timezone.now()
+    return [plaintext for plaintext, retired_at in rows if retired_at is None or retired_at > now]
 
 
-@receiver(setting_changed)
-def _keys_changed(*, setting, **kwargs):
-    # A ciphertext that no longer decrypts under the new keys must not verify from memory.
-    if setting in ("ENCRYPTION_KEYS", "FERNET_KEYS", "FERNET_USE_HKDF"):
-        _PLAINTEXTS.clear()
+def _active_rows(connection):
+    return list(WebhookSecret.objects.filter(organization_id=connection.organization_id)
+                .filter(connection_id=connection.pk)
+                .filter(Q(retired_at__isnull=True) | Q(retired_at__gt=timezone.now()))
+                .order_by("-created_at", "-pk")
+                .values_list("encrypted_secret", "retired_at"))
 
 
 def new_secret(connection, *, label="", overlap: timedelta | None = None) -> str:

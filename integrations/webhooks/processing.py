@@ -21,6 +21,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_q.brokers import get_broker
+from django_q.brokers.orm import ORM
+from django_q.conf import Conf
 from django_q.tasks import async_task
 
 from integrations.credentials import mark_needs_reauth
@@ -70,10 +72,33 @@ def _broker():
     return get_broker()
 
 
-def dispatch(event_pk, provider):
+def dispatch(event_pk, provider, *, broker=None):
     """Queue the event's task. Call inside the transaction that made the event `queued`."""
     async_task(TASK, str(event_pk), task_name=f"webhook-{event_pk}",
-               group=f"webhook-{provider}", broker=_broker())
+               group=f"webhook-{provider}", broker=broker or _broker())
+
+
+class _Captured:
+    """Stands in for the broker in `async_task`: django-q2 builds and signs the task package
+    as it always does, and hands it here instead of writing it."""
+
+    def __init__(self, list_key):
+        self.list_key, self.package = list_key, None
+
+    def enqueue(self, package):
+        self.package = package
+
+
+def orm_task_row(event_pk, provider):
+    """(key, payload) of the event's task as django-q2's ORM broker would insert it into
+    `OrmQ`, for a caller that writes that row itself in the statement that stores the event;
+    None when tasks do not go through the ORM broker (Redis, or run at once in sync mode)."""
+    broker = _broker()
+    if not isinstance(broker, ORM) or Conf.SYNC:
+        return None
+    captured = _Captured(broker.list_key)
+    dispatch(event_pk, provider, broker=captured)
+    return captured.list_key or Conf.CLUSTER_NAME, captured.package
 
 
 def _queue(rows, *, now, **changes) -> bool:

@@ -10,6 +10,7 @@ URLs (relative to /sandbox/fortnox/):
     3/invoicepayments[/{Number}[/bookkeep]]   3/offers[/{DocumentNumber}[/cancel]]
     3/projects[/{ProjectNumber}]        3/employees[/{EmployeeId}]
     3/salarytransactions[/{SalaryRow}]  3/attendancetransactions[/{id}]
+    3/absencetransactions[/{id} | /{EmployeeId}/{Date}/{Code}]
     app/, app/<resource>/, app/<resource>/<id>                read-only web app (web.py)
     accountant/                          register payments (framework page, book.py)
     _control/records                     edit an entity as a Fortnox user (book.py)
@@ -26,7 +27,7 @@ choices, so the hub is built against a definite, strict-enough reading:
   takes `YYYY-MM-DD HH:MM` (also with seconds, or a bare date) and returns entities changed
   at or after that minute, so a poll that reuses its last cursor may see an entity twice,
   never miss one. A malformed value, and `lastmodified` on the lists whose spec lacks it
-  (projects, employees, salary and attendance transactions), answer 2000588.
+  (projects, employees, salary, attendance and absence transactions), answer 2000588.
 - Entities carry no modification time of their own (the spec has no such field);
   `_control/records` and the web app show it for tests and people.
 - `limit` above 500 answers 2000588 rather than being cut to 500. An empty list has

@@ -287,6 +287,14 @@ ATTENDANCE_TRANSACTION = shape(
     d="""Date""",
 )
 
+# `Hours` and `Extent` are numbers here, unlike attendance's string `Hours`.
+ABSENCE_TRANSACTION = shape(
+    s="""CauseCode CostCenter EmployeeId Project""",
+    d="""Date""",
+    n="""Extent Hours""",
+    b="""HolidayEntitling""",
+)
+
 OPENING_QUANTITY = shape(
     s="""Project""",
     i="""Balance""",
@@ -319,6 +327,8 @@ COMPANY_INFORMATION = shape(
 
 # The spec's single AttendanceTransaction has no `id`; list rows do, and so do the simulator's.
 ATTENDANCE_TRANSACTION_ENTITY = Shape({"id": "s", **ATTENDANCE_TRANSACTION.types}, {})
+# The spec's single AbsenceTransaction does carry its `id` (a uuid).
+ABSENCE_TRANSACTION_ENTITY = Shape({"id": "s", **ABSENCE_TRANSACTION.types}, {})
 
 
 # The fields a list row carries (the `*ListItem` schemas); everything else needs a GET of one.
@@ -342,5 +352,7 @@ LIST_FIELDS = {
     "salarytransaction": """@url Amount CostCenter Date EmployeeId Expense Number Project
         SalaryCode SalaryRow TextRow Total VAT""",
     "attendancetransaction": "@url CauseCode CostCenter Date EmployeeId Hours Project id",
+    "absencetransaction": """@url CauseCode CostCenter Date EmployeeId Extent HolidayEntitling
+        Hours Project id""",
 }
 LIST_FIELDS = {kind: names.split() for kind, names in LIST_FIELDS.items()}

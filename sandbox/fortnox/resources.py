@@ -16,6 +16,9 @@ VAT_RATES = {"MP1": 25, "MP2": 12, "MP3": 6, "MF": 0}
 CAUSE_CODES = frozenset(
     "ARB BE2 BER FLX HLG JO2 JOR MER OB1 OB2 OB3 OB4 OB5 OK0 OK1 OK2 OK3 OK4 OK5 OT1 OT2 OT3 "
     "OT4 OT5 RES TID".split())
+ABSENCE_CAUSE_CODES = frozenset(
+    "ASK FPE FRA HAV KOM MIL NAR OS1 OS2 OS3 OS4 OS5 PAP PEM PER SEM SJK SMB SVE TJL UTB "
+    "VAB".split())
 
 
 def natural_key(remote_id):
@@ -345,3 +348,30 @@ class AttendanceTransactions(Resource):
         entity["Hours"] = store.plain(store.decimal(entity.get("Hours"), "Hours"))
         return entity
 
+
+
+class AbsenceTransactions(Resource):
+    kind, path = "absencetransaction", "absencetransactions"
+    single, plural = "AbsenceTransaction", "AbsenceTransactions"
+    id_field, scope, what = "id", "salary", "frånvarotransaktionen"
+    payload, entity = fields.ABSENCE_TRANSACTION, fields.ABSENCE_TRANSACTION_ENTITY
+    required = ("EmployeeId", "CauseCode", "Date")
+    exact = {"employeeid": "EmployeeId", "date": "Date"}
+    lastmodified = False
+    numbered = False
+    item_methods = ("GET", "PUT", "DELETE")
+
+    def complete(self, tenant, entity, previous):
+        require_existing(tenant, "employee", entity["EmployeeId"], "anställd")
+        require_choice(entity["CauseCode"], ABSENCE_CAUSE_CODES, "CauseCode")
+        require_existing(tenant, "project", entity.get("Project"), "projekt")
+        return entity
+
+    def of_employee_day_and_code(self, tenant, employee_id, day, code):
+        """`GET 3/absencetransactions/{EmployeeId}/{Date}/{Code}`: a list, as the spec says
+        (an employee may have several absences of one kind on one day)."""
+        require_choice(code, ABSENCE_CAUSE_CODES, "Code")
+        day = store.parse_date(day, "Date").isoformat()
+        return [record for record in self.select(list(store.records(tenant, self.kind)),
+                                                 {"employeeid": employee_id, "date": day})
+                if record.data.get("CauseCode") == code]

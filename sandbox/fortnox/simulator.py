@@ -17,6 +17,6 @@ simulator = Simulator(
     rate_limited=errors.rate_limited, rate_limit=RATE_LIMIT,
     accountant=FortnoxBook(), seed=seed_demo,
     description="REST API 3 (customers, articles, accounts, invoices, payments, offers, "
-                "projects, employees, salary and attendance transactions), OAuth 2 with "
-                "rotating refresh tokens and service accounts, and a read-only web app.",
+                "projects, employees, salary, attendance and absence transactions), OAuth 2 "
+                "with rotating refresh tokens and service accounts, and a read-only web app.",
 )

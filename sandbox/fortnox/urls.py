@@ -24,6 +24,9 @@ urlpatterns = [
     path("app/<str:kind>/", web.register, name="app-register"),
     path("app/<str:kind>/<str:key>", web.detail, name="app-detail"),
 ]
+urlpatterns.append(path("3/absencetransactions/<str:employee_id>/<str:day>/<str:code>",
+                        views.absences_of_employee_day_and_code,
+                        name="absencetransaction-employee-day-code"))
 for resource in views.RESOURCES:
     urlpatterns += [
         path(f"3/{resource.path}", views.collection_view(resource), name=resource.path),

@@ -21,12 +21,13 @@ PROJECTS = resources.Projects()
 EMPLOYEES = resources.Employees()
 SALARY_TRANSACTIONS = resources.SalaryTransactions()
 ATTENDANCE_TRANSACTIONS = resources.AttendanceTransactions()
+ABSENCE_TRANSACTIONS = resources.AbsenceTransactions()
 INVOICES = documents.Invoices()
 OFFERS = documents.Offers()
 INVOICE_PAYMENTS = documents.InvoicePayments()
 
 RESOURCES = [CUSTOMERS, ARTICLES, ACCOUNTS, PROJECTS, EMPLOYEES, SALARY_TRANSACTIONS,
-             ATTENDANCE_TRANSACTIONS, INVOICES, OFFERS, INVOICE_PAYMENTS]
+             ATTENDANCE_TRANSACTIONS, ABSENCE_TRANSACTIONS, INVOICES, OFFERS, INVOICE_PAYMENTS]
 BY_PATH = {resource.path: resource for resource in RESOURCES}
 
 
@@ -125,6 +126,16 @@ def action_view(resource, action):
 
     act.__name__ = f"{resource.kind}_{action}"
     return simulator.endpoint(methods=("PUT",))(act)
+
+
+@simulator.endpoint(methods=("GET",))
+def absences_of_employee_day_and_code(request, employee_id, day, code):
+    """GET `3/absencetransactions/{EmployeeId}/{Date}/{Code}` (no paging in the spec)."""
+    resource = ABSENCE_TRANSACTIONS
+    require_scope(request, resource.scope)
+    found = resource.of_employee_day_and_code(request.sandbox_tenant, employee_id, day, code)
+    root = api_root(request)
+    return answer({resource.plural: [resource.list_item(root, record) for record in found]})
 
 
 @simulator.endpoint(methods=("GET",))

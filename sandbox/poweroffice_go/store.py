@@ -14,6 +14,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connections
 from django.http import JsonResponse
 from django.utils import timezone
 
@@ -138,7 +139,27 @@ def records(tenant, kind):
 
 
 def all_data(tenant, kind):
-    return [record.data for record in records(tenant, kind)]
+    # The stored JSON only, no model instances: every customer request reads all customers.
+    return list(records(tenant, kind).values_list("data", flat=True))
+
+
+def field_values(tenant, kind, *names):
+    """(pk, value of each named top-level field) per record, oldest first: reads those fields
+    only, not whole objects (the uniqueness checks of a create scan every customer)."""
+    rows = records(tenant, kind)
+    if connections[rows.db].vendor == "postgresql":
+        return rows.values_list("pk", *(f"data__{name}" for name in names))
+    # SQLite's JSON_EXTRACT gives a string such as "3" back as the number 3: read the objects.
+    return [(pk, *(data.get(name) for name in names))
+            for pk, data in rows.values_list("pk", "data")]
+
+
+def data_where(tenant, kind, name, accepts):
+    """The data of the records whose field `name` passes `accepts`, oldest first: the field is
+    tested on its own, and only the records that pass are read whole."""
+    chosen = [pk for pk, value in field_values(tenant, kind, name) if accepts(value)]
+    return list(records(tenant, kind).filter(pk__in=chosen).values_list("data", flat=True)) \
+        if chosen else []
 
 
 def find(tenant, kind, remote_id):
@@ -148,9 +169,10 @@ def find(tenant, kind, remote_id):
 def find_by(tenant, kind, **fields):
     """The first record whose data has these values (strings compared case-insensitively, as
     Go's database collation does)."""
-    for record in records(tenant, kind):
-        if all(_same(record.data.get(name), value) for name, value in fields.items()):
-            return record
+    names = list(fields)
+    for pk, *values in field_values(tenant, kind, *names):
+        if all(_same(value, fields[name]) for name, value in zip(names, values)):
+            return records(tenant, kind).get(pk=pk)
     return None
 
 
@@ -305,7 +327,8 @@ def listing(request, rows):
         return errors.empty_list()
     fields = text_list(query.get("fields", ""))
     if fields:
-        chosen = [_pick(request, row, fields) for row in chosen]
+        resolved = {}
+        chosen = [_pick(request, row, fields, resolved) for row in chosen]
     return JsonResponse(chosen, safe=False, json_dumps_params={"ensure_ascii": False})
 
 
@@ -317,12 +340,16 @@ def _field_name(request, row, name, parameter):
     return None
 
 
-def _pick(request, row, fields):
-    picked = {}
-    for name in fields:
-        key = _field_name(request, row, name, "Fields")
-        picked[key] = row[key]
-    return picked
+def _pick(request, row, fields, resolved=None):
+    """`row` with only `fields` (named case-insensitively). `resolved`: a dict the caller keeps
+    across the rows of one answer, so rows with the same keys resolve the names once."""
+    keys = tuple(row)
+    names = resolved.get(keys) if resolved is not None else None
+    if names is None:
+        names = [_field_name(request, row, name, "Fields") for name in fields]
+        if resolved is not None:
+            resolved[keys] = names
+    return {key: row[key] for key in names}
 
 
 def _ordered(request, rows, order_by):

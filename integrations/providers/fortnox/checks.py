@@ -1,7 +1,7 @@
 """What must be true before a record goes to Fortnox, each problem with where it is fixed: one
 validator per record type (the `validators` of the Fortnox provider class), and the mappings
-the documents and salary rows need (line category -> VAT code and four-digit sales account,
-pay type -> salary code)."""
+the documents, salary rows and time entries need (line category -> VAT code and four-digit
+sales account, pay type -> salary code, worked time or absence kind -> cause code)."""
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,6 +14,26 @@ from integrations.models import PayTypeMapping
 KEY = "fortnox"
 DEFAULT_TIME_CAUSE_CODE = "ARB"  # Fortnox attendance cause code for worked time
 TIME_ENTRY_PAY_TYPE = "time_entry"  # a PayTypeMapping with this pay type overrides it
+# Absences go as absence transactions, each kind under its own cause code (Fortnox Lön's
+# orsakskoder: sjukdom, vård av barn, föräldraledighet, semester, tjänstledighet). A
+# PayTypeMapping with the pay type `time_entry.<kind>` (e.g. `time_entry.sick_leave`)
+# overrides one: the same mechanism as for worked time, prefixed so that it never meets a
+# payslip's pay type.
+DEFAULT_ABSENCE_CAUSE_CODES = {
+    "sick_leave": "SJK",
+    "care_of_sick_child": "VAB",
+    "parental_leave": "FPE",
+    "holiday": "SEM",
+    "other_absence": "TJL",
+}
+# The codes Fortnox takes (its spec's enums), so that a mapping to a code of the other kind
+# is caught before anything is sent.
+ATTENDANCE_CAUSE_CODES = frozenset(
+    "ARB BE2 BER FLX HLG JO2 JOR MER OB1 OB2 OB3 OB4 OB5 OK0 OK1 OK2 OK3 OK4 OK5 OT1 OT2 OT3 "
+    "OT4 OT5 RES TID".split())
+ABSENCE_CAUSE_CODES = frozenset(
+    "ASK FPE FRA HAV KOM MIL NAR OS1 OS2 OS3 OS4 OS5 PAP PEM PER SEM SJK SMB SVE TJL UTB "
+    "VAB".split())
 
 MAPPING_MESSAGES = {
     "vat": gettext_lazy("Fortnox needs a VAT code for the line category '%(category)s'."),
@@ -56,11 +76,48 @@ def salary_codes(organization, pay_types):
     return codes, problems
 
 
-def time_cause_code(organization):
-    mapped = (PayTypeMapping.objects.for_org(organization)
-              .filter(provider=KEY, pay_type=TIME_ENTRY_PAY_TYPE)
-              .values_list("salary_code", flat=True).first())
-    return mapped or DEFAULT_TIME_CAUSE_CODE
+def time_pay_type(absence_kind=""):
+    """The pay type whose mapping gives a time entry's cause code."""
+    return f"{TIME_ENTRY_PAY_TYPE}.{absence_kind}" if absence_kind else TIME_ENTRY_PAY_TYPE
+
+
+def _time_cause_mapping(organization, absence_kind):
+    return (PayTypeMapping.objects.for_org(organization)
+            .filter(provider=KEY, pay_type=time_pay_type(absence_kind))
+            .values_list("pk", "salary_code").first())
+
+
+def time_cause_code(organization, absence_kind=""):
+    """The Fortnox cause code of a time entry: worked time (attendance) when `absence_kind` is
+    empty, else the absence's."""
+    mapped = _time_cause_mapping(organization, absence_kind)
+    if mapped and mapped[1]:
+        return mapped[1].strip().upper()
+    if absence_kind:
+        return DEFAULT_ABSENCE_CAUSE_CODES.get(absence_kind, DEFAULT_ABSENCE_CAUSE_CODES[
+            "other_absence"])
+    return DEFAULT_TIME_CAUSE_CODE
+
+
+def time_cause_problems(entry):
+    """A cause code mapped in admin that Fortnox would refuse for this kind of time."""
+    mapped = _time_cause_mapping(entry.organization, entry.absence_kind)
+    code = (mapped[1] if mapped else "").strip().upper()
+    allowed = ABSENCE_CAUSE_CODES if entry.absence_kind else ATTENDANCE_CAUSE_CODES
+    if not code or code in allowed:
+        return []
+    if entry.absence_kind:
+        message = _("Fortnox has no absence cause code '%(code)s' (mapped for %(kind)s): use "
+                    "one of %(codes)s.") % {
+            "code": code, "kind": entry.get_absence_kind_display().lower(),
+            "codes": ", ".join(sorted(ABSENCE_CAUSE_CODES))}
+    else:
+        message = _("Fortnox has no attendance cause code '%(code)s' (mapped for worked "
+                    "time): use one of %(codes)s.") % {
+            "code": code, "codes": ", ".join(sorted(ATTENDANCE_CAUSE_CODES))}
+    return [ValidationProblem(
+        message, fix_url=reverse("admin:integrations_paytypemapping_change", args=[mapped[0]]),
+        field=f"mapping.pay_type.{time_pay_type(entry.absence_kind)}")]
 
 
 # -- one validator per record type: (provider, record) -> [problems] -----------------------------
@@ -111,13 +168,10 @@ def quote_problems(provider, quote):
 
 
 def time_entry_problems(provider, entry):
-    if entry.absence_kind:
-        # We send attendance (worked time) only; an absence must never arrive as worked hours.
-        return [ValidationProblem(
-            _("Absences are not sent to Fortnox (only worked hours are): register the "
-              "%(kind)s in Fortnox Lön.") % {"kind": entry.get_absence_kind_display().lower()},
-            field="absence_kind")]
+    """Worked hours go as an attendance transaction, an absence as an absence transaction
+    (payroll.py); each needs a cause code Fortnox has for that kind of time."""
     problems = employee_problems(provider, entry.employee)
+    problems += time_cause_problems(entry)
     if entry.project_id:
         problems += project_problems(provider, entry.project)
     if not entry.hours or entry.hours <= 0:

@@ -31,26 +31,32 @@ from integrations.providers.fortnox.client import FortnoxClient
 
 KEY = "fortnox"
 
-# record type -> (model in accounting.models, related rows read with it, what people call it)
+# record type -> (model in accounting.models, related rows read with it, rows read with it in
+# one more query, what people call it)
 RECORDS = {
-    "customer": ("Customer", (), "customer"),
-    "project": ("Project", (), "project"),
-    "employee": ("Employee", (), "employee"),
-    "invoice": ("Invoice", ("customer", "project"), "invoice"),
-    "quote": ("Quote", ("customer", "project"), "quote"),
-    "time_entry": ("TimeEntry", ("employee", "project"), "time entry"),
-    "payslip": ("Payslip", ("employee",), "payslip"),
+    "customer": ("Customer", (), (), "customer"),
+    "project": ("Project", (), (), "project"),
+    "employee": ("Employee", (), (), "employee"),
+    "invoice": ("Invoice", ("customer", "project"), ("lines",), "invoice"),
+    "quote": ("Quote", ("customer", "project"), ("lines",), "quote"),
+    "time_entry": ("TimeEntry", ("employee", "project"), (), "time entry"),
+    "payslip": ("Payslip", ("employee",), (), "payslip"),
 }
 
 
 # -- shared by every export -------------------------------------------------------------------
 def job_record(job, *, validate_with=None):
     """The local record of a job, checked by the provider's validators first (every problem
-    at once, nothing sent) when `validate_with` (the provider) is given."""
-    model_name, related, label = RECORDS[job.record_type]
+    at once, nothing sent) when `validate_with` (the provider) is given. Its lines are read
+    once (the check and the payload both use them), and it and its related records share the
+    job's organization instead of each reading it again."""
+    model_name, related, prefetched, label = RECORDS[job.record_type]
     model = apps.get_model("accounting", model_name)
-    record = local_record(model.objects.select_related(*related), job.organization,
-                          job.local_id, label=label)
+    record = local_record(model.objects.select_related(*related).prefetch_related(*prefetched),
+                          job.organization, job.local_id, label=label)
+    for owned in (record, *(getattr(record, name) for name in related)):
+        if owned is not None and owned.organization_id == job.organization_id:
+            owned.organization = job.organization
     if validate_with is not None:
         checks.check(validate_with, job.record_type, record)
     return record

@@ -293,6 +293,34 @@ def attendance_matches(remote, payload):
             and (remote.get("Project") or "") == mine.get("Project", ""))
 
 
+def hours_number(value):
+    """Hours as a JSON number with at most two decimals (absence `Hours` is a number in the
+    spec, attendance `Hours` a string)."""
+    return float(decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def absence_payload(entry, *, employee_id, cause_code, project_number=""):
+    """A time entry marked as an absence as a Fortnox absence transaction. `Extent` and
+    `HolidayEntitling` are left to Fortnox (its defaults for the cause code): our entries say
+    how many hours, not what share of the day or whether it earns holiday."""
+    body = {"EmployeeId": employee_id, "CauseCode": cause_code, "Date": iso(entry.date),
+            "Hours": hours_number(entry.hours)}
+    if project_number:
+        body["Project"] = project_number
+    return {"AbsenceTransaction": body}
+
+
+def absence_matches(remote, payload):
+    """Is this Fortnox absence row the one `payload` describes? Compared exactly, as for
+    attendance."""
+    mine = payload["AbsenceTransaction"]
+    return (str(remote.get("EmployeeId")) == mine["EmployeeId"]
+            and str(remote.get("Date"))[:10] == mine["Date"]
+            and remote.get("CauseCode") == mine["CauseCode"]
+            and decimal(remote.get("Hours")) == decimal(mine["Hours"])
+            and (remote.get("Project") or "") == mine.get("Project", ""))
+
+
 def salary_payloads(payslip, lines, *, employee_id, salary_codes):
     """One Fortnox salary transaction per payslip line, dated on the pay date."""
     payloads = []

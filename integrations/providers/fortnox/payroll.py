@@ -1,6 +1,10 @@
-"""Time entries (Fortnox attendance transactions) and payslips (one salary transaction per line).
-Neither has a free reference field, so rows are matched on every value they carry, skipping
-rows already linked to another record."""
+"""Time entries (Fortnox attendance transactions for worked hours, absence transactions for
+an absence) and payslips (one salary transaction per line). None has a free reference field,
+so rows are matched on every value they carry, skipping rows already linked to another
+record."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from integrations.errors import AmbiguousError
 from integrations.links import find_link, linked_remote_ids
@@ -13,57 +17,102 @@ from integrations.providers.fortnox.exports import (
     ensure_employee,
     ensure_project,
     job_record,
-    linked,
 )
 
 
 # -- time entries -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Transactions:
+    """One of the two Fortnox resources a time entry can become. Its `name` is kept in the
+    link's data, so that an entry whose kind changed is found where it was sent."""
+
+    name: str
+    path: str
+    wrapper: str
+    plural: str
+    payload: Callable  # (entry, employee_id=, cause_code=, project_number=) -> payload
+    matches: Callable  # (remote row, payload) -> bool
+
+    def find(self, client, connection, payload):
+        """An unclaimed row with exactly the payload's values, or None."""
+        body = payload[self.wrapper]
+        claimed = linked_remote_ids(connection, "time_entry")
+        for row in client.iterate(self.path, self.plural,
+                                  {"employeeid": body["EmployeeId"], "date": body["Date"]}):
+            remote_id = str(row.get("id") or row.get("Id") or "")
+            if remote_id and remote_id not in claimed and self.matches(row, payload):
+                return remote_id
+        return None
+
+    def result(self, remote_id):
+        return OperationResult(remote_id=remote_id, remote_number=remote_id,
+                               data={"link_data": {"transaction": self.name}})
+
+
+ATTENDANCE = Transactions("attendance", "/3/attendancetransactions", "AttendanceTransaction",
+                          "AttendanceTransactions", mappers.attendance_payload,
+                          mappers.attendance_matches)
+ABSENCE = Transactions("absence", "/3/absencetransactions", "AbsenceTransaction",
+                       "AbsenceTransactions", mappers.absence_payload, mappers.absence_matches)
+# Links made before absences were sent carry no name: they are attendance.
+TRANSACTIONS = {"": ATTENDANCE, ATTENDANCE.name: ATTENDANCE, ABSENCE.name: ABSENCE}
+
+
+def _transactions(entry):
+    return ABSENCE if entry.absence_kind else ATTENDANCE
+
+
+def _linked_transactions(link):
+    return TRANSACTIONS.get((link.data or {}).get("transaction", ""), ATTENDANCE)
+
+
 def _time_payload(client, connection, entry):
     employee_id = ensure_employee(client, connection, entry.employee)
     project_number = ensure_project(client, connection, entry.project)
-    return mappers.attendance_payload(entry, employee_id=employee_id,
-                                      cause_code=time_cause_code(entry.organization),
-                                      project_number=project_number)
-
-
-def _find_attendance(client, connection, payload):
-    body = payload["AttendanceTransaction"]
-    claimed = linked_remote_ids(connection, "time_entry")
-    for row in client.iterate("/3/attendancetransactions", "AttendanceTransactions",
-                              {"employeeid": body["EmployeeId"], "date": body["Date"]}):
-        remote_id = str(row.get("id") or row.get("Id") or "")
-        if remote_id and remote_id not in claimed and mappers.attendance_matches(row, payload):
-            return remote_id
-    return None
+    return _transactions(entry).payload(
+        entry, employee_id=employee_id,
+        cause_code=time_cause_code(entry.organization, entry.absence_kind),
+        project_number=project_number)
 
 
 def export_time_entry(provider, job):
+    """Create the transaction, or update the linked one. An entry that became an absence (or
+    worked time again) moves, as Fortnox keeps the two apart: the old transaction is deleted
+    and one of the new kind created (a lost answer to that create is found by its values,
+    see `find_time_entry`)."""
     entry = job_record(job, validate_with=provider)
     client = FortnoxClient(provider)
+    kind = _transactions(entry)
     payload = _time_payload(client, job.connection, entry)
     link = find_link(job.connection, "time_entry", entry.pk)
     if link is not None:
-        client.send("PUT", f"/3/attendancetransactions/{link.remote_id}", payload)
-        return OperationResult(remote_id=link.remote_id, remote_number=link.remote_id)
-    created = client.send("POST", "/3/attendancetransactions", payload).get(
-        "AttendanceTransaction") or {}
+        was = _linked_transactions(link)
+        if was is kind:
+            client.send("PUT", f"{kind.path}/{link.remote_id}", payload)
+            return kind.result(link.remote_id)
+        client.request("DELETE", f"{was.path}/{link.remote_id}", expected=(200, 204, 404))
+    created = client.send("POST", kind.path, payload).get(kind.wrapper) or {}
     remote_id = str(created.get("id") or created.get("Id") or "")
     # Fortnox's answer to a create may not carry the id: look it up by its values.
-    remote_id = remote_id or _find_attendance(client, job.connection, payload)
+    remote_id = remote_id or kind.find(client, job.connection, payload)
     if not remote_id:
         raise AmbiguousError("Fortnox stored the time entry but did not say under which id; "
                              "it will be found by its values on the next try.")
-    return OperationResult(remote_id=remote_id, remote_number=remote_id)
+    return kind.result(remote_id)
 
 
 def find_time_entry(provider, job):
-    if linked(job):
-        return None
+    """After an unknown outcome: the transaction an earlier attempt created. A linked entry
+    of the same kind is updated again (harmless); one that was moving to the other kind is
+    looked for there, since its link still names the old transaction."""
     entry = job_record(job)
+    kind = _transactions(entry)
+    link = find_link(job.connection, "time_entry", entry.pk)
+    if link is not None and _linked_transactions(link) is kind:
+        return None
     client = FortnoxClient(provider)
-    remote_id = _find_attendance(client, job.connection,
-                                 _time_payload(client, job.connection, entry))
-    return OperationResult(remote_id=remote_id, remote_number=remote_id) if remote_id else None
+    remote_id = kind.find(client, job.connection, _time_payload(client, job.connection, entry))
+    return kind.result(remote_id) if remote_id else None
 
 
 # -- payslips -----------------------------------------------------------------------------------

@@ -230,19 +230,8 @@ class InvoiceImporter(FortnoxImporter):
 
     def apply_rows(self, pairs):
         """The page's status changes in one bulk write (no per-row logic needs a save)."""
-        changed, names = [], set()
-        for local, row in pairs:
-            status = mappers.invoice_status(row, today=self.today)
-            diff = {k: v for k, v in status.items() if getattr(local, k) != v}
-            for name, value in diff.items():
-                setattr(local, name, value)
-            names.update(diff)
-            changed.append(bool(diff))
-        if names:
-            self.local_model().objects.bulk_update(
-                [local for (local, _row), was in zip(pairs, changed, strict=True) if was],
-                sorted(names))
-        return changed
+        return importing.bulk_write(self.local_model(), pairs,
+                                    lambda row: mappers.invoice_status(row, today=self.today))
 
     def write_status(self, local, remote):
         status = mappers.invoice_status(remote, today=self.today)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_noop
 from integrations.credentials import mark_needs_reauth
 from integrations.models import Connection
 from integrations.synclog import log_event
+from integrations.webhooks.lookup import remembered_connections
 
 KEY = "fortnox"
 # Topic (or the first word of an event type) -> our record type.
@@ -51,8 +52,10 @@ def connections_for(payload) -> list:
     tenant = _field(payload, "tenantId", "TenantId", "tenant_id", "tenant")
     if not tenant:
         return []
-    return list(Connection.objects.filter(provider=KEY, remote_tenant_id=tenant)
-                .select_related("organization"))
+    # Remembered for a few seconds per process: read on every event, changed seldom.
+    return remembered_connections(
+        KEY, tenant, lambda: list(Connection.objects.filter(provider=KEY, remote_tenant_id=tenant)
+                                  .select_related("organization")))
 
 
 def handle(provider, event):

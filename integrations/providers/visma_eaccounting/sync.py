@@ -8,8 +8,12 @@
   a record stamped just before Visma answered may still have been in writing, and our clock
   may be off. What the overlap lists again is skipped when its change stamp (and, for invoices,
   its payment fields) is the one we applied.
-- List rows are whole records (`CustomerApi`, `CustomerInvoiceApi` with its rows), so a changed
-  record costs no request of its own: `fetch` answers from the page just read.
+- List rows are whole records (`CustomerApi`, `CustomerInvoiceApi` with its rows), so no field
+  forces a request of one record: `fetch` answers from the page just read. A row listed again
+  at the stamp we applied is skipped; a row whose compared fields (customer fields; invoice
+  date, your reference, rows) are the ones agreed at the last sync changed only in what Visma
+  alone owns (payment fields), and a page of those is written in one bulk update; only a row
+  changed in the compared fields is reconciled on its own (`importing.rows_are_records`).
 - Last write wins by Visma's own stamps (`ChangedUtc`, `ModifiedUtc`, to the millisecond)
   against our `updated_at`; a tie goes to Visma.
 - Payment status (`PaymentStatus`, `RemainingAmount`, `PaymentDate`) is Visma's alone: copied
@@ -35,6 +39,7 @@ OVERLAP = timedelta(minutes=2)
 class VismaImporter(importing.Importer):
     path = ""
     stamp = ""  # the list rows' change stamp
+    rows_are_records = True  # SKIP / FROM_LIST / reconcile from the row (importing)
 
     def __init__(self, provider, client=None):
         super().__init__(provider)
@@ -68,10 +73,6 @@ class VismaImporter(importing.Importer):
 
     def seen_data(self, row):
         return {"stamp": row.get(self.stamp)}
-
-    def row_decision(self, link, row):
-        kept = (link.data or {}).get("seen") or {}
-        return importing.SKIP if kept and kept == self.seen_data(row) else importing.FETCH
 
     def write_fields(self, local, values):
         self.local_model().objects.for_org(self.organization).filter(pk=local.pk).update(
@@ -206,6 +207,12 @@ class InvoiceImporter(VismaImporter):
             for name, value in changed.items():
                 setattr(local, name, value)
         return bool(changed)
+
+    def apply_rows(self, pairs):
+        """A page of invoices whose rows and references are as agreed: only the payment fields
+        can have moved, written in one bulk update."""
+        return importing.bulk_write(self.local_model(), pairs,
+                                    lambda row: mappers.invoice_status(row, today=self.today))
 
     def after_run(self, since, counts):
         importing.mark_overdue(self.connection, today=self.today)

@@ -1,0 +1,141 @@
+"""The limiter's statements (`integrations/ratelimit.py`): on PostgreSQL each step is one
+statement on the database clock; on SQLite (3.38+) the admission is one statement as well, on
+Python's clock (one machine). Each admission also writes the releases deferred since the
+process's last request on the key (`ratelimit.deferred_releases`)."""
+
+TABLE = "integrations_ratelimitbucket"
+
+# One statement: the row lock is held only while it runs, never across a round trip to a client
+# that the machine may pause. The table is UNLOGGED (see the migration), so the commit does not
+# wait for a WAL flush either; the books need not survive a crash. It also applies the releases
+# deferred since this process's last request on the key (`deferred_releases`): each named
+# entry (one, even if two match) is re-stamped, when it is still there. It returns the ticket
+# when admitted, else the books (so a refusal needs no second read).
+PG_KEPT = """
+    SELECT coalesce(jsonb_agg(to_jsonb(k.x) ORDER BY k.x), '[]'::jsonb) FROM (
+        SELECT e.x::float8 AS x FROM jsonb_array_elements(b.admitted) WITH ORDINALITY AS e(x, n)
+        WHERE e.n NOT IN (
+            SELECT min(f.n) FROM jsonb_array_elements(b.admitted) WITH ORDINALITY AS f(x, n)
+            JOIN released AS r ON f.x::float8 = r.ticket GROUP BY r.n)
+        UNION ALL
+        SELECT LEAST(c.now, r.stamp) FROM released AS r, clock AS c
+        WHERE EXISTS (SELECT 1 FROM jsonb_array_elements(b.admitted) AS g(x)
+                      WHERE g.x::float8 = r.ticket)
+    ) AS k WHERE k.x > (SELECT now FROM clock) - %(window)s
+"""
+
+PG_TAKE = f"""
+WITH clock AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS now),
+released AS (
+    SELECT r.n, (r.x->>0)::float8 AS ticket, (r.x->>1)::float8 AS stamp
+    FROM jsonb_array_elements(%(released)s::jsonb) WITH ORDINALITY AS r(x, n)
+)
+INSERT INTO {TABLE} AS b (key, admitted, interactive_waiting_until)
+SELECT %(key)s, jsonb_build_array(clock.now + %(hold)s), 0 FROM clock
+ON CONFLICT (key) DO UPDATE SET (admitted, interactive_waiting_until) = (
+    SELECT CASE WHEN s.granted THEN s.kept || jsonb_build_array(clock.now + %(hold)s)
+                ELSE s.kept END,
+           CASE WHEN s.granted AND %(interactive)s THEN 0 ELSE b.interactive_waiting_until END
+    FROM clock, (
+        SELECT k.kept, jsonb_array_length(k.kept) < %(limit)s
+               AND (%(interactive)s OR b.interactive_waiting_until < (SELECT now FROM clock))
+               AS granted
+        FROM (SELECT ({PG_KEPT}) AS kept) AS k
+    ) AS s
+)
+RETURNING
+    CASE WHEN (b.admitted->>-1)::float8 = (SELECT now FROM clock) + %(hold)s
+         THEN (b.admitted->>-1)::float8 END,
+    CASE WHEN (b.admitted->>-1)::float8 = (SELECT now FROM clock) + %(hold)s
+         THEN NULL ELSE b.admitted END,
+    b.interactive_waiting_until,
+    (SELECT now FROM clock)
+"""
+
+# The response is back: the request's entry counts for one window from now.
+PG_RELEASE = f"""
+WITH clock AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS now)
+UPDATE {TABLE} AS b SET admitted = (
+    SELECT coalesce(jsonb_agg(e.x ORDER BY e.x::float8), '[]'::jsonb)
+    FROM jsonb_array_elements(b.admitted) WITH ORDINALITY AS e(x, n)
+    WHERE e.x::float8 > clock.now - %(window)s AND e.n <> (  -- one entry, even if two match
+        SELECT min(f.n) FROM jsonb_array_elements(b.admitted) WITH ORDINALITY AS f(x, n)
+        WHERE f.x::float8 = %(ticket)s)
+) || jsonb_build_array(LEAST(clock.now, %(arrived_by)s))
+FROM clock
+WHERE b.key = %(key)s AND EXISTS (
+    SELECT 1 FROM jsonb_array_elements(b.admitted) AS e(x) WHERE e.x::float8 = %(ticket)s)
+RETURNING LEAST(clock.now, %(arrived_by)s)
+"""
+
+# The provider said 429: its window is full until `seconds` from now, for everyone on the key.
+PG_PAUSE = f"""
+WITH clock AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS now)
+INSERT INTO {TABLE} AS b (key, admitted, interactive_waiting_until)
+SELECT %(key)s, to_jsonb(array_fill(clock.now + %(shift)s, ARRAY[%(limit)s::int])), 0 FROM clock
+ON CONFLICT (key) DO UPDATE SET admitted = (
+    SELECT coalesce(jsonb_agg(e.x ORDER BY e.x::float8), '[]'::jsonb)
+    FROM jsonb_array_elements(b.admitted) AS e(x)
+    WHERE e.x::float8 > (SELECT now FROM clock) - %(window)s
+) || EXCLUDED.admitted
+"""
+
+PG_MARK_INTERACTIVE = f"""
+UPDATE {TABLE} SET interactive_waiting_until = GREATEST(interactive_waiting_until, %(until)s)
+WHERE key = %(key)s
+"""
+
+
+# SQLite (one machine, Python's clock) in one statement as well (3.35+: RETURNING; JSON is
+# built in from 3.38). Python's clock is read once, while the statement holds the write lock
+# (`hub_ratelimit_clock`, registered per call), so a statement that waited for the lock does not
+# decide on a stale time. Its JSON functions print a number with 15 digits, which would change
+# a ticket: each is printed with 17, which gives the float back exactly. RETURNING shows only
+# the new row, so an admission says so in `interactive_waiting_until`: minus its ticket (any
+# negative value means no person is waiting, as 0 does; a refusal puts 0 back), which tells it
+# apart even from an entry with the same time.
+SQLITE_CLOCK = "hub_ratelimit_clock"
+SQLITE_NUMBER = "json(printf('%%!.17g', {}))"
+SQLITE_TAKE = f"""
+WITH clock AS MATERIALIZED (SELECT {SQLITE_CLOCK}() AS now)
+INSERT INTO {TABLE} AS b (key, admitted, interactive_waiting_until)
+VALUES (%(key)s,
+        CASE WHEN %(take)s
+             THEN json_array({SQLITE_NUMBER.format("(SELECT now FROM clock) + %(hold)s")})
+             ELSE '[]' END,
+        CASE WHEN %(take)s THEN -((SELECT now FROM clock) + %(hold)s) ELSE 0 END)
+ON CONFLICT (key) DO UPDATE SET (admitted, interactive_waiting_until) = (
+    SELECT CASE WHEN s.granted
+                THEN json_insert(s.kept, '$[#]', {SQLITE_NUMBER.format("c.now + %(hold)s")})
+                ELSE s.kept END,
+           CASE WHEN s.granted THEN -(c.now + %(hold)s)
+                ELSE max(b.interactive_waiting_until, 0) END
+    FROM clock AS c, (
+        SELECT k.kept, %(take)s AND json_array_length(k.kept) < %(limit)s
+               AND (%(interactive)s OR b.interactive_waiting_until < (SELECT now FROM clock))
+               AS granted
+        FROM (SELECT (
+            SELECT json_group_array({SQLITE_NUMBER.format("x")}) FROM (
+                SELECT x FROM (
+                    SELECT e.value AS x FROM json_each(b.admitted) AS e
+                    WHERE e.key NOT IN (
+                        SELECT min(f.key) FROM json_each(b.admitted) AS f
+                        JOIN json_each(%(released)s) AS r
+                          ON f.value = json_extract(r.value, '$[0]')
+                        GROUP BY r.key)
+                    UNION ALL
+                    SELECT min(json_extract(r.value, '$[1]'), (SELECT now FROM clock))
+                    FROM json_each(%(released)s) AS r
+                    WHERE EXISTS (SELECT 1 FROM json_each(b.admitted) AS g
+                                  WHERE g.value = json_extract(r.value, '$[0]'))
+                ) WHERE x > (SELECT now FROM clock) - %(window)s ORDER BY x)
+        ) AS kept) AS k
+    ) AS s
+)
+RETURNING admitted, interactive_waiting_until
+"""
+
+SQLITE_MARK_INTERACTIVE = f"""
+UPDATE {TABLE} SET interactive_waiting_until = max(interactive_waiting_until, %(until)s)
+WHERE key = %(key)s
+"""
