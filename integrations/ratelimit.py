@@ -271,8 +271,9 @@ def _try_acquire_postgresql(key, policy, interactive, hold, released):
     with db.cursor() as cur:
         before = time.time()
         cur.execute(sql.PG_TAKE, params)
-        ticket, admitted, waiting_until, now = cur.fetchone()
-        if ticket is not None:
+        waiting_until, admitted, now = cur.fetchone()
+        if waiting_until < 0:  # admitted by this statement (see sql.PG_TAKE)
+            ticket = -waiting_until
             admitted = ticket - hold  # read no earlier than `before`: the offset errs late
             return Decision(True, admitted, admitted, ticket, admitted - before)
         admitted = json.loads(admitted) if isinstance(admitted, str) else admitted

@@ -9,8 +9,12 @@ TABLE = "integrations_ratelimitbucket"
 # that the machine may pause. The table is UNLOGGED (see the migration), so the commit does not
 # wait for a WAL flush either; the books need not survive a crash. It also applies the releases
 # deferred since this process's last request on the key (`deferred_releases`): each named
-# entry (one, even if two match) is re-stamped, when it is still there. It returns the ticket
-# when admitted, else the books (so a refusal needs no second read).
+# entry (one, even if two match) is re-stamped, when it is still there. The clock is read once
+# the row is locked (`c`, in the SET), so a statement that waited for the lock decides on the
+# time it decides at. RETURNING shows only the new row, so an admission says so in
+# `interactive_waiting_until`: minus its ticket (a negative value means no person is waiting,
+# as 0 does; a refusal puts 0 back). A refusal returns the books and the clock after it, so it
+# needs no second read.
 PG_KEPT = """
     SELECT coalesce(jsonb_agg(to_jsonb(k.x) ORDER BY k.x), '[]'::jsonb) FROM (
         SELECT e.x::float8 AS x FROM jsonb_array_elements(b.admitted) WITH ORDINALITY AS e(x, n)
@@ -18,38 +22,35 @@ PG_KEPT = """
             SELECT min(f.n) FROM jsonb_array_elements(b.admitted) WITH ORDINALITY AS f(x, n)
             JOIN released AS r ON f.x::float8 = r.ticket GROUP BY r.n)
         UNION ALL
-        SELECT LEAST(c.now, r.stamp) FROM released AS r, clock AS c
+        SELECT LEAST(c.now, r.stamp) FROM released AS r
         WHERE EXISTS (SELECT 1 FROM jsonb_array_elements(b.admitted) AS g(x)
                       WHERE g.x::float8 = r.ticket)
-    ) AS k WHERE k.x > (SELECT now FROM clock) - %(window)s
+    ) AS k WHERE k.x > c.now - %(window)s
 """
 
+PG_CLOCK = "(SELECT extract(epoch FROM clock_timestamp())::float8 AS now) AS c"
+
 PG_TAKE = f"""
-WITH clock AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS now),
-released AS (
+WITH released AS (
     SELECT r.n, (r.x->>0)::float8 AS ticket, (r.x->>1)::float8 AS stamp
     FROM jsonb_array_elements(%(released)s::jsonb) WITH ORDINALITY AS r(x, n)
 )
 INSERT INTO {TABLE} AS b (key, admitted, interactive_waiting_until)
-SELECT %(key)s, jsonb_build_array(clock.now + %(hold)s), 0 FROM clock
+SELECT %(key)s, jsonb_build_array(c.now + %(hold)s), -(c.now + %(hold)s) FROM {PG_CLOCK}
 ON CONFLICT (key) DO UPDATE SET (admitted, interactive_waiting_until) = (
-    SELECT CASE WHEN s.granted THEN s.kept || jsonb_build_array(clock.now + %(hold)s)
+    SELECT CASE WHEN s.granted THEN s.kept || jsonb_build_array(c.now + %(hold)s)
                 ELSE s.kept END,
-           CASE WHEN s.granted AND %(interactive)s THEN 0 ELSE b.interactive_waiting_until END
-    FROM clock, (
+           CASE WHEN s.granted THEN -(c.now + %(hold)s)
+                ELSE GREATEST(b.interactive_waiting_until, 0) END
+    FROM {PG_CLOCK} CROSS JOIN LATERAL (
         SELECT k.kept, jsonb_array_length(k.kept) < %(limit)s
-               AND (%(interactive)s OR b.interactive_waiting_until < (SELECT now FROM clock))
-               AS granted
+               AND (%(interactive)s OR b.interactive_waiting_until < c.now) AS granted
         FROM (SELECT ({PG_KEPT}) AS kept) AS k
     ) AS s
 )
-RETURNING
-    CASE WHEN (b.admitted->>-1)::float8 = (SELECT now FROM clock) + %(hold)s
-         THEN (b.admitted->>-1)::float8 END,
-    CASE WHEN (b.admitted->>-1)::float8 = (SELECT now FROM clock) + %(hold)s
-         THEN NULL ELSE b.admitted END,
-    b.interactive_waiting_until,
-    (SELECT now FROM clock)
+RETURNING b.interactive_waiting_until,
+          CASE WHEN b.interactive_waiting_until < 0 THEN NULL ELSE b.admitted END,
+          extract(epoch FROM clock_timestamp())::float8
 """
 
 # The response is back: the request's entry counts for one window from now.

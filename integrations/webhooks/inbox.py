@@ -4,17 +4,19 @@
    deeply, or strings holding NUL or unpaired surrogates are refused).
 2. Ask the provider which connection(s) the still unverified event names
    (`webhook_connections`), and verify it for one of them (`webhook_verify`, by default our
-   HMAC scheme), which gives the sender's event id.
-3. Store the request in the inbox (`WebhookEvent`) and queue its processing in ONE transaction
-   (one insert of the event, one of the task), deduped by (connection, event id), then answer
-   200 at once.
+   HMAC scheme), which gives the sender's event id. Connections and secrets are remembered per
+   process for a few seconds (`lookup`); a refusal is always re-checked on fresh reads.
+3. Store the request in the inbox (`WebhookEvent`) and queue its processing together, deduped
+   by (connection, event id): on PostgreSQL in ONE statement (`accepting`), elsewhere in one
+   transaction of two inserts; then answer 200 at once.
 
 Every request is stored, whatever its bytes, exactly once and raw: the body as bytes, the
 headers without credentials, NUL characters and lone surrogates written as escapes (PostgreSQL
 refuses both in text). A refused one is stored as refused, a resent one as duplicate, and one
 whose hooks crash as received with the error (then the 500 goes out), so whatever arrives is
-kept. Storing after verifying, not before, is what makes an accepted event cost one insert:
-a verified event is written once in its final state, with no update and no second commit.
+kept. Storing after verifying, not before, is what makes an accepted event cost one statement:
+a verified event is written once in its final state, with no update and no second commit. If
+the enqueue fails, neither row is written and the request is kept as received (then the 500).
 
 A refused request answers 400 (the sender should not retry what will never verify). Refused
 events are stored without their claimed event id: the inbox's unique id must only ever be taken

@@ -169,7 +169,8 @@ def test_the_database_clock_puts_a_waiting_person_before_background():
     RateLimitBucket.objects.filter(key="k").update(admitted=[])
     assert not try_acquire("k", policy, level=BACKGROUND).granted
     assert _answered("k", policy, level=INTERACTIVE).granted
-    assert RateLimitBucket.objects.get(key="k").interactive_waiting_until == 0
+    # Nobody waits any more (an admission leaves minus its ticket there: see ratelimit_sql).
+    assert RateLimitBucket.objects.get(key="k").interactive_waiting_until <= 0
     _move_database_clock_on(policy.effective_window + 1)
     assert try_acquire("k", policy, level=BACKGROUND).granted
 

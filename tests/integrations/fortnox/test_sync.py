@@ -8,7 +8,7 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounting.models import Customer, Invoice, InvoicePayment
 from integrations.engine.jobs import external_reference
@@ -187,8 +187,11 @@ def _asked_whether_changed_after_ours(rsps, customer, number):
 
 def test_conflict_fortnox_newer_wins_and_ours_is_logged(connection, rsps, customer):
     number = _conflict(connection, rsps, customer, fortnox_changed_later=True)
-    result = sync.import_changes(connection, record_types=("customer",),
-                                 since=timezone.now() - datetime.timedelta(hours=1))
+    # The log line is written in the active language (a task sets the organization's): pinned
+    # here, so the test does not depend on LANGUAGE_CODE or on what an earlier test activated.
+    with translation.override("en"):
+        result = sync.import_changes(connection, record_types=("customer",),
+                                     since=timezone.now() - datetime.timedelta(hours=1))
     assert result["customer"]["conflicts"] == 1
     _asked_whether_changed_after_ours(rsps, customer, number)
     assert Customer.objects.get(pk=customer.pk).phone == "08-555 55 55"
