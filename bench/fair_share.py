@@ -30,7 +30,9 @@ def main():
     parser.add_argument("--clicks", type=int, default=20)
     parser.add_argument("--background", type=int, default=500, help="jobs per bulk dealer")
     parser.add_argument("--pause", type=float, default=0.5, help="seconds between clicks")
-    parser.add_argument("--workers", type=int, default=2, help="background workers")
+    parser.add_argument("--workers", type=int, default=4,
+                        help="background workers (more of them waiting at the limiter take a "
+                             "freed slot sooner)")
     args = parser.parse_args()
 
     from bench.harness import served_app

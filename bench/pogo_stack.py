@@ -167,7 +167,7 @@ class Gate:
 
 
 @contextmanager
-def workers(*, background_workers=2, interactive_workers=2):
+def workers(*, background_workers=4, interactive_workers=2):
     """The real worker processes, on the bench's database and simulator; stopped after."""
     from django.conf import settings
     from django.db import connection as db
@@ -182,6 +182,8 @@ def workers(*, background_workers=2, interactive_workers=2):
            "POWEROFFICE_GO_SUBSCRIPTION_KEY": settings.POWEROFFICE_GO_SUBSCRIPTION_KEY,
            "SYNC_RATE_LIMIT_MAX_WAIT_SECONDS": "30", "DEBUG": "false",
            "Q_WORKERS": str(background_workers),
+           # The documented default, whatever a developer's .env says.
+           "SYNC_BACKGROUND_IN_FLIGHT": str(2 * background_workers + 2),
            "Q_INTERACTIVE_WORKERS": str(interactive_workers)}
     manage = [sys.executable, str(ROOT / "manage.py")]
     out = open(WORKER_LOG, "w")  # noqa: SIM115  (read by `response_times`)

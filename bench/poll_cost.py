@@ -14,8 +14,8 @@ in bulk: 10,000 would take long one request at a time). Then, per provider:
 - first import of 100: 100 invoices made at the provider that we have never seen (Fortnox,
   Visma eAccounting), or 100 of ours whose balance moved at once (a PowerOffice Go catch-up);
   Tripletex has no changed-since on invoices, so its poll reads every open invoice by id;
-- Visma payroll (wage runs and payslips, not invoices) has no scenario yet: its poll is one
-  request per 500 wage runs plus one per employee with payslips here (see README).
+- Visma payroll (wage runs and payslips, not invoices) reads `--open` as existing payslips in
+  a year of wage runs: 10 recalculated, the next poll, a new wage run of 100 (its module).
 
 Requests are counted on the hub's side (every `requests` call the poll makes), queries with
 Django's CaptureQueriesContext on the poll's own database connection (the simulator's queries
@@ -39,6 +39,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
 # provider key -> its name in the table (the module is bench/poll_scenarios/<key>.py)
 PROVIDERS = {"fortnox": "Fortnox", "poweroffice_go": "PowerOffice Go",
              "visma_eaccounting": "Visma eAccounting", "tripletex": "Tripletex"}
+PROVIDERS["visma_payroll"] = "Visma payroll"  # payslips, not invoices: "open" = existing
 
 
 def main():

@@ -27,6 +27,18 @@ FROM_LIST (only what the provider alone owns, like a payment status, can have mo
 else is reconciled from the row itself (its `fetch` answers from the page, no request).
 FROM_LIST rows are written together (`bulk_write`), so a poll of paid invoices costs the same
 queries for one as for a page.
+
+New records (no link) are read (`fetch`) and then made a page at a time (`create_page`): what
+they refer to (an invoice's customer) is resolved once per page before the transaction
+(`prepare_creates`, which may ask the provider), then in one transaction the page's local
+records are inserted at once (`new_local`: an unsaved record with everything it needs, payment
+status included, where no per-row logic needs its save()), their children (`new_children`: an
+invoice's lines) in one insert, their links in one insert and their sync-log lines in one. The
+links are a plain insert, not an upsert: if another worker linked one of the page's remote
+records meanwhile (the unique constraints say so), the whole page is rolled back and each
+record is applied on its own, re-reading its link (so exactly one link and one local record
+per remote record, as with one at a time). A record carrying our own reference (an export whose
+job has not linked it yet) is adopted on its own.
 """
 
 import hashlib
@@ -35,6 +47,7 @@ import logging
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -176,6 +189,30 @@ class Importer:
         """HTTP a create needs (e.g. an invoice's customer), done before the transaction."""
         return None
 
+    # A page of new records at once (`create_page`); an importer that leaves `new_local` as it
+    # is creates them one at a time (`create_local`).
+    # related objects `local_values` reads (e.g. an invoice's "lines"), read back for a page of
+    # new records in one query each
+    snapshot_prefetch = ()
+
+    def prepare_creates(self, remotes) -> list:
+        """What a page of creates needs, done once per page before the transaction (HTTP
+        allowed): one prepared value per remote record, in order. By default
+        `prepare_create` of each; resolve what the records share (customers, projects) in
+        bulk here (`linked_locals`)."""
+        return [self.prepare_create(remote) for remote in remotes]
+
+    def new_local(self, remote, prepared):
+        """An unsaved local record of a remote one made at the provider, with every field set,
+        the provider-owned ones (`write_status`) included, for a page inserted at once; or None
+        (the default) when the record needs `create_local` (per-row logic in a save())."""
+        return None
+
+    def new_children(self, local, remote) -> list:
+        """Unsaved rows belonging to a new local record that now has its pk (e.g. an invoice's
+        lines), inserted with the page's others in one insert per model."""
+        return []
+
     def write_status(self, local, remote) -> bool:
         """Fields the provider alone owns (e.g. payment status), copied every time, never a
         conflict; True when something changed."""
@@ -221,15 +258,18 @@ class Importer:
         links = links_by_remote(self.connection, self.record_type, rows)
         records = local_records(self.local_model(), self.organization,
                                 [link.local_id for link in links.values()])
-        from_list = []
+        from_list, new = [], []
         for remote_id, row in rows.items():
             self.seen.add(remote_id)
             link = links.get(remote_id)
-            local = records.get(link.local_id) if link is not None else None
-            if link is not None and local is None:  # deleted here: not brought back
+            if link is None:
+                new.append((remote_id, row))
+                continue
+            local = records.get(link.local_id)
+            if local is None:  # deleted here: not brought back
                 counts[UNCHANGED] += 1
                 continue
-            decision = FETCH if link is None or row is None else self.row_decision(link, row)
+            decision = FETCH if row is None else self.row_decision(link, row)
             if decision == SKIP:
                 counts[UNCHANGED] += 1
             elif decision == FROM_LIST:
@@ -238,6 +278,8 @@ class Importer:
                 counts[self._import(remote_id, found=(link, local), row=row)] += 1
         if from_list:
             self._apply_rows(from_list, counts)
+        if new:
+            self.create_page(new, counts)
 
     def _apply_rows(self, from_list, counts):
         now = timezone.now()
@@ -267,6 +309,9 @@ class Importer:
         if remote is None:
             return UNCHANGED
         seen = self.seen_data(row if row is not None else remote)
+        return self._apply(remote_id, remote, seen=seen, found=found)
+
+    def _apply(self, remote_id, remote, *, seen, found=None):
         if found is None:
             link = find_link_by_remote(self.connection, self.record_type, remote_id)
             local = self.local(link.local_id) if link is not None else None
@@ -303,18 +348,81 @@ class Importer:
                     raise
             self.write_status(local, remote)
         if outcome == CREATED:
-            self.log(local.pk, "ok", _("Created from %(provider)s %(record_type)s %(remote_id)s.")
-                     % {"provider": self.provider.name, "record_type": self.record_type,
-                        "remote_id": remote_id})
+            self.log(local.pk, "ok", self._created_message(remote_id))
         return outcome
 
     def _adoptable(self, remote):
-        parsed = parse_reference(self.reference_of(remote))
-        if parsed is None or parsed[0] != self.organization.pk or parsed[1] != self.record_type:
+        if not self._ours(remote):
             return None
+        parsed = parse_reference(self.reference_of(remote))
         if find_link(self.connection, self.record_type, parsed[2]) is not None:
             return None
         return self.local(parsed[2])
+
+    def create_page(self, new, counts):
+        """The page's records without a link, [(remote id, list row or None)]: read, then
+        made here together (see the module docstring)."""
+        fetched, alone = [], []
+        for remote_id, row in new:
+            remote = self.fetch(remote_id)
+            if remote is None:
+                counts[UNCHANGED] += 1
+                continue
+            entry = (remote_id, remote, self.seen_data(row if row is not None else remote))
+            # Ours (an export not linked yet) is adopted, not created: one at a time.
+            (alone if self._ours(remote) else fetched).append(entry)
+        if fetched:
+            prepared = self.prepare_creates([remote for _id, remote, _seen in fetched])
+            built = [(entry, self.new_local(entry[1], ready))
+                     for entry, ready in zip(fetched, prepared, strict=True)]
+            bulk = [(entry, local) for entry, local in built if local is not None]
+            alone += [entry for entry, local in built if local is None]
+            if bulk:
+                try:
+                    with transaction.atomic():
+                        self._insert_page(bulk)
+                    counts[CREATED] += len(bulk)
+                except IntegrityError:
+                    # Linked meanwhile by another worker: each on its own, its link re-read.
+                    logger.info("import %s %s: a page was linked meanwhile, applied one by one",
+                                self.connection.provider, self.record_type)
+                    alone += [entry for entry, _local in bulk]
+        for remote_id, remote, seen in alone:
+            counts[self._apply(remote_id, remote, seen=seen)] += 1
+
+    def _insert_page(self, bulk):
+        model = self.local_model()
+        records = [local for _entry, local in bulk]
+        model.objects.bulk_create(records)
+        children = {}
+        for (_remote_id, remote, _seen), local in bulk:
+            for child in self.new_children(local, remote):
+                children.setdefault(type(child), []).append(child)
+        for child_model, rows in children.items():
+            child_model.objects.bulk_create(rows)
+        if self.snapshot_prefetch:
+            prefetch_related_objects(records, *self.snapshot_prefetch)
+        now = timezone.now()
+        Link.objects.bulk_create([
+            Link(organization_id=self.organization.pk, connection=self.connection,
+                 record_type=self.record_type, local_id=str(local.pk), remote_id=remote_id,
+                 remote_number=remote_id, synced_at=now, remote_modified_at=now,
+                 data={"local": self.local_values(local), "remote": self.remote_values(remote),
+                       **({"seen": seen} if seen is not None else {})})
+            for (remote_id, remote, seen), local in bulk])
+        log_events(self.connection, self.record_type, f"{self.record_type}.import", [
+            (local.pk, self._created_message(remote_id), None)
+            for (remote_id, _remote, _seen), local in bulk])
+
+    def _created_message(self, remote_id):
+        return (_("Created from %(provider)s %(record_type)s %(remote_id)s.")
+                % {"provider": self.provider.name, "record_type": self.record_type,
+                   "remote_id": remote_id})
+
+    def _ours(self, remote):
+        parsed = parse_reference(self.reference_of(remote))
+        return (parsed is not None and parsed[0] == self.organization.pk
+                and parsed[1] == self.record_type)
 
     def reconcile(self, link, local, remote, *, seen=None):
         local_now = self.local_values(local)
@@ -386,7 +494,19 @@ class Importer:
                   details=details)
 
 
-# -- bulk writes ------------------------------------------------------------------------------
+# -- bulk reads and writes --------------------------------------------------------------------
+def linked_locals(connection, record_type, model, remote_ids) -> dict:
+    """{remote id: local record} of the remote ids linked under `record_type` whose local
+    record still exists, inside the connection's organization: two queries (links, records)
+    for a page, whatever its size. What a page of new records refers to (customers, projects)
+    is resolved with it."""
+    links = links_by_remote(connection, record_type, remote_ids)
+    records = local_records(model, connection.organization,
+                            [link.local_id for link in links.values()])
+    return {remote_id: records[link.local_id] for remote_id, link in links.items()
+            if link.local_id in records}
+
+
 def bulk_write(model, pairs, values_of) -> list:
     """Write `values_of(row)` ({field: value}) onto each (local record, row) of a page in one
     bulk update of the records that changed (no save(): `updated_at` stays a person's). The

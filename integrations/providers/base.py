@@ -335,7 +335,9 @@ class Provider:
 
     @classmethod
     def webhook_connections(cls, payload, request) -> list:
-        """The connection(s) an inbound event names, before it is verified ([] for none)."""
+        """The connection(s) an inbound event names, before it is verified ([] for none).
+        It runs on every event: `integrations.webhooks.lookup.remembered_connections` keeps
+        the answer per process for a few seconds (a refusal is re-checked on fresh reads)."""
         return []
 
     @classmethod

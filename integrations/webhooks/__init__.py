@@ -30,6 +30,8 @@ Public names:
 - `new_secret(connection, *, label="", overlap=None) -> str`: make (or rotate to) a new secret;
   the plaintext is returned once. `retire_secret(secret, at=None)`, `active_secrets(connection)`.
 - `sign(secret, timestamp, event_id, raw_body) -> "sha256=..."`: for senders and tests.
+- `lookup.remembered_connections(provider_key, tenant, load)`: for a `webhook_connections`
+  hook, its query remembered per process for a few seconds (see `lookup` for the bounds).
 """
 
 from integrations.webhooks.inbox import receive

@@ -129,10 +129,9 @@ def _refuse_unknown_references(request, data, references):
 
 # -- customers ------------------------------------------------------------------------------------
 
-def _customer_number(request, tenant, wanted, own_id):
+def _customer_number(request, tenant, wanted, own_id, scanned):
     low, high = tenant.data.get("CustomerNumberSeries", [10000, 19999])
-    taken = {number for _, number, customer_id
-             in store.field_values(tenant, CUSTOMER, "Number", "Id") if customer_id != own_id}
+    taken = {row["Number"] for row in scanned if row["Id"] != own_id}
     if wanted is None:
         number = low
         while number in taken:
@@ -148,12 +147,26 @@ def _customer_number(request, tenant, wanted, own_id):
     return wanted
 
 
-def _check_unique(request, tenant, kind, field, value, own_id, label):
+def _check_unique(request, tenant, kind, field, value, own_id, label, scanned=None):
+    """`scanned`: the kind's records as dicts of `field` and Id, read once for several checks
+    (a customer create makes three, on every request of an import)."""
     if value in (None, ""):
         return
-    clash = store.find_by(tenant, kind, **{field: value})
-    if clash is not None and clash.data["Id"] != own_id:
+    if scanned is None:
+        clash = store.find_by(tenant, kind, **{field: value})
+        clash_id = clash.data["Id"] if clash is not None else None
+    else:
+        clash_id = next((row["Id"] for row in scanned if store.same(row[field], value)), None)
+    if clash_id is not None and clash_id != own_id:
         invalid(request, field, f"A {label} with {field} '{value}' already exists.")
+
+
+_CUSTOMER_UNIQUE = ("ExternalImportReference", "ExternalNumber", "Number", "Id")
+
+
+def _scan_customers(tenant):
+    return [dict(zip(_CUSTOMER_UNIQUE, values, strict=True)) for _, *values
+            in store.field_values(tenant, CUSTOMER, *_CUSTOMER_UNIQUE)]
 
 
 def _check_emails(request, data):
@@ -221,10 +234,11 @@ def build_customer(request, tenant, writable, existing=None):
     if reference is not None and len(reference) > 50:
         invalid(request, "ExternalImportReference", "The field ExternalImportReference must be "
                                                     "a string with a maximum length of 50.")
+    scanned = _scan_customers(tenant)
     _check_unique(request, tenant, CUSTOMER, "ExternalImportReference", reference, own_id,
-                  "customer")
+                  "customer", scanned)
     _check_unique(request, tenant, CUSTOMER, "ExternalNumber", writable.get("ExternalNumber"),
-                  own_id, "customer")
+                  own_id, "customer", scanned)
     _check_emails(request, writable)
     _check_delivery_type(request, writable)
     allowance = writable.get("Allowance")
@@ -250,7 +264,7 @@ def build_customer(request, tenant, writable, existing=None):
         name = f"{writable['FirstName'].strip()} {writable['LastName'].strip()}"
     dto.update({
         "Name": name,
-        "Number": _customer_number(request, tenant, writable.get("Number"), own_id),
+        "Number": _customer_number(request, tenant, writable.get("Number"), own_id, scanned),
         "CurrencyCode": currency.upper() if currency else None,
         "IsPerson": bool(writable.get("IsPerson")),
         "IsVatFree": bool(writable.get("IsVatFree")),

@@ -224,7 +224,7 @@ def payslips_of_wagerun(request, wagerun_id):
     run = store.get_or_404(request.sandbox_tenant, "wagerun",
                            _uuid(wagerun_id, "The wage run"), "The wage run")
     rows = [_summary(r.data) for r in store.records(request.sandbox_tenant, "payslip")
-            if r.data.get("_WageRunId") == run.remote_id]
+            .filter(data___WageRunId=run.remote_id).order_by("created_at", "id")]
     return _json(store.page(request, rows))
 
 
@@ -240,7 +240,7 @@ def payslips_with_details(request, employee_id):
     employee_id = _uuid(employee_id, "The employee")
     store.get_or_404(request.sandbox_tenant, "employee", employee_id, "The employee")
     rows = [store.public(r.data) for r in store.records(request.sandbox_tenant, "payslip")
-            .order_by("created_at", "id") if r.data.get("EmployeeId") == employee_id]
+            .filter(data__EmployeeId=employee_id).order_by("created_at", "id")]
     return _json(store.page(request, rows))
 
 

@@ -3,6 +3,8 @@ and a remote object claimed by another record said in words, not a crash."""
 
 import pytest
 from django.db import IntegrityError
+from django.db import connection as db
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from integrations.errors import PermanentError
@@ -32,6 +34,16 @@ def test_store_link_creates_then_updates_the_same_row(connection):
     assert find_link(connection, "customer", 7).pk == first.pk
     assert find_link_by_remote(connection, "customer", "R-1").pk == first.pk
     assert linked_remote_ids(connection, "customer") == {"R-1"}
+
+
+def test_storing_a_link_is_one_statement_whether_it_exists_or_not(connection):
+    for remote_id in ("R-1", "R-2"):  # created, then updated
+        with CaptureQueriesContext(db) as queries:
+            store_link(connection, "customer", 7, remote_id)
+        statements = [q["sql"] for q in queries.captured_queries
+                      if "SAVEPOINT" not in q["sql"]]
+        assert len(statements) == 1, statements
+    assert find_link(connection, "customer", 7).remote_id == "R-2"
 
 
 def test_a_link_moves_to_a_new_remote_object(connection):

@@ -27,13 +27,17 @@ local records are one query each. Fortnox's list rows are summaries (fact sheet 
   the same minute after our last read would look the same in the list.
 So a poll where nothing changed is three requests (customers, invoices, payments), and paid
 invoices cost no request beyond those lists.
+
+New invoices (and customers) are made a page at a time (`importing.Importer.create_page`):
+their customers and projects are resolved once per page, and the page's invoices, their lines,
+links and sync-log lines are one insert each. Each new invoice still costs its GET (its rows).
 """
 
 from django.utils import timezone
 
 from integrations import importing
 from integrations.errors import ProviderError
-from integrations.links import find_link_by_remote, links_by_remote, local_records
+from integrations.links import links_by_remote, local_records
 from integrations.mappings import category_for_account
 from integrations.providers.fortnox import mappers
 from integrations.providers.fortnox.client import FortnoxClient, fortnox_time
@@ -114,6 +118,9 @@ class CustomerImporter(FortnoxImporter):
         return self.local_model().objects.create(organization=self.organization,
                                                  **self.remote_values(remote))
 
+    def new_local(self, remote, prepared):
+        return self.local_model()(organization=self.organization, **self.remote_values(remote))
+
     def write_local(self, local, changes):
         self.write_fields(local, changes)
 
@@ -126,12 +133,14 @@ class InvoiceImporter(FortnoxImporter):
     id_field = "DocumentNumber"
     search_param = "documentnumber"
     fields = mappers.INVOICE_FIELDS
+    snapshot_prefetch = ("lines",)
 
     def __init__(self, provider, client=None):
         super().__init__(provider, client)
         self.categories = category_for_account(self.organization, KEY)
         self.today = timezone.localdate()
-        self.customers = {}
+        self.customers = {}  # customer number -> local customer, for the run
+        self.projects = {}  # project number -> local project or None, for the run
 
     def local_model(self):
         from accounting.models import Invoice
@@ -167,57 +176,86 @@ class InvoiceImporter(FortnoxImporter):
         return importing.FETCH
 
     def prepare_create(self, remote):
-        return self._customer(str(remote.get("CustomerNumber") or ""))
+        return self.prepare_creates([remote])[0]
 
-    def create_local(self, remote, customer):
+    def prepare_creates(self, remotes):
+        """(customer, project) of each new invoice, resolved once per page: the links and
+        records in bulk, a customer not imported yet read from Fortnox (before the
+        transaction)."""
+        numbers = [str(remote.get("CustomerNumber") or "") for remote in remotes]
+        self._resolve_customers(numbers)
+        self._resolve_projects([str(remote.get("Project") or "") for remote in remotes])
+        return [(self.customers[number], self.projects.get(str(remote.get("Project") or "")))
+                for number, remote in zip(numbers, remotes, strict=True)]
+
+    def _resolve_customers(self, numbers):
+        from accounting.models import Customer
+
+        missing = sorted({n for n in numbers if n not in self.customers})
+        if not missing:
+            return
+        found = importing.linked_locals(self.connection, "customer", Customer, missing)
+        absent = [n for n in missing if n not in found]
+        if absent:
+            customers = CustomerImporter(self.provider, self.client)
+            for number in absent:
+                customers.import_one(number)
+            found.update(importing.linked_locals(self.connection, "customer", Customer, absent))
+        for number in missing:
+            if number not in found:
+                raise ProviderError(f"Fortnox invoice refers to customer {number}, which could "
+                                    "not be imported.")
+            self.customers[number] = found[number]
+
+    def _resolve_projects(self, numbers):
+        from accounting.models import Project
+
+        missing = sorted({n for n in numbers if n and n not in self.projects})
+        if missing:
+            found = importing.linked_locals(self.connection, "project", Project, missing)
+            self.projects.update({n: found.get(n) for n in missing})
+
+    def new_local(self, remote, prepared):
+        """The invoice with its payment status (no per-row logic needs a save)."""
         from accounting.models import Currency
 
-        project = self._project(remote.get("Project"))
+        customer, project = prepared
         currency = remote.get("Currency") if remote.get("Currency") in Currency.values else (
             self.organization.currency)
         values = self.remote_values(remote)
-        invoice = self.local_model().objects.create(
+        return self.local_model()(
             organization=self.organization, customer=customer, project=project,
             number=str(remote.get("DocumentNumber") or ""), currency=currency,
             issue_date=mappers.parse_date(remote.get("InvoiceDate")) or self.today,
-            our_reference=values["our_reference"], your_reference=values["your_reference"])
-        self._replace_lines(invoice, values["lines"])
+            our_reference=values["our_reference"], your_reference=values["your_reference"],
+            **mappers.invoice_status(remote, today=self.today))
+
+    def new_children(self, invoice, remote):
+        return self._lines(invoice, self.remote_values(remote)["lines"])
+
+    def create_local(self, remote, prepared):
+        from accounting.models import InvoiceLine
+
+        invoice = self.new_local(remote, prepared)
+        invoice.save()
+        InvoiceLine.objects.bulk_create(self.new_children(invoice, remote))
         return invoice
-
-    def _project(self, remote_id):
-        from accounting.models import Project
-
-        link = find_link_by_remote(self.connection, "project", remote_id) if remote_id else None
-        return Project.objects.for_org(self.organization).filter(
-            pk=link.local_id).first() if link else None
-
-    def _customer(self, number):
-        # Many new invoices of one run share a few customers: each is looked up once a run.
-        if number not in self.customers:
-            self.customers[number] = self._customer_now(number)
-        return self.customers[number]
-
-    def _customer_now(self, number):
-        customers = CustomerImporter(self.provider, self.client)
-        if find_link_by_remote(self.connection, "customer", number) is None:
-            customers.import_one(number)
-        link = find_link_by_remote(self.connection, "customer", number)
-        customer = link and customers.local(link.local_id)
-        if customer is None:
-            raise ProviderError(f"Fortnox invoice refers to customer {number}, which could not "
-                                "be imported.")
-        return customer
 
     def _replace_lines(self, invoice, lines):
         from accounting.models import InvoiceLine
 
         InvoiceLine.objects.filter(invoice=invoice).delete()
-        InvoiceLine.objects.bulk_create([
-            InvoiceLine(invoice=invoice, description=desc[:200], quantity=mappers.decimal(qty),
-                        unit_price=mappers.decimal(price),
-                        discount_percent=mappers.decimal(discount), category=category,
-                        position=index)
-            for index, (desc, qty, price, discount, category) in enumerate(lines)])
+        InvoiceLine.objects.bulk_create(self._lines(invoice, lines))
+
+    @staticmethod
+    def _lines(invoice, lines):
+        from accounting.models import InvoiceLine
+
+        return [InvoiceLine(invoice=invoice, description=desc[:200],
+                            quantity=mappers.decimal(qty), unit_price=mappers.decimal(price),
+                            discount_percent=mappers.decimal(discount), category=category,
+                            position=index)
+                for index, (desc, qty, price, discount, category) in enumerate(lines)]
 
     def write_local(self, local, changes):
         header = {k: v for k, v in changes.items() if k != "lines"}

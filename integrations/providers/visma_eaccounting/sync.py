@@ -19,6 +19,9 @@
 - Payment status (`PaymentStatus`, `RemainingAmount`, `PaymentDate`) is Visma's alone: copied
   on every import, never a conflict. An invoice whose due date passed with money left turns
   overdue here too (Visma's status may not move its `ModifiedUtc`).
+- New customers and invoices are made a page at a time (`importing.Importer.create_page`):
+  the invoices' customers are resolved once per page, and the page's invoices, their rows,
+  links and sync-log lines are one insert each, so a first import costs queries per page.
 """
 
 from datetime import timedelta
@@ -27,7 +30,6 @@ from django.utils import timezone
 
 from integrations import importing
 from integrations.errors import ProviderError
-from integrations.links import find_link_by_remote
 from integrations.providers.visma_eaccounting import mappers
 from integrations.providers.visma_eaccounting.client import VismaClient
 
@@ -111,6 +113,9 @@ class CustomerImporter(VismaImporter):
         return self.local_model().objects.create(organization=self.organization,
                                                  **self.remote_values(remote))
 
+    def new_local(self, remote, prepared):
+        return self.local_model()(organization=self.organization, **self.remote_values(remote))
+
     def write_local(self, local, changes):
         self.write_fields(local, changes)
 
@@ -120,11 +125,12 @@ class InvoiceImporter(VismaImporter):
     path = "/v2/customerinvoices"
     stamp = "ModifiedUtc"
     fields = mappers.INVOICE_FIELDS
+    snapshot_prefetch = ("lines",)
 
     def __init__(self, provider, client=None):
         super().__init__(provider, client)
         self.today = timezone.localdate()
-        self.customers = {}
+        self.customers = {}  # Visma customer id -> local customer, for the run
 
     def list_params(self, since):
         return {"modifiedSinceUtc": mappers.query_time(since)}
@@ -149,46 +155,72 @@ class InvoiceImporter(VismaImporter):
                                  "RemainingAmount", "PaymentDate")]}
 
     def prepare_create(self, remote):
-        return self._customer(str(remote.get("CustomerId") or ""))
+        return self.prepare_creates([remote])[0]
 
-    def create_local(self, remote, customer):
+    def prepare_creates(self, remotes):
+        """The customer of each new invoice, resolved once per page: links and records in
+        bulk, a customer not imported yet read from Visma (before the transaction)."""
+        from accounting.models import Customer
+
+        ids = [str(remote.get("CustomerId") or "") for remote in remotes]
+        missing = sorted({i for i in ids if i not in self.customers})
+        if missing:
+            found = importing.linked_locals(self.connection, "customer", Customer, missing)
+            absent = [i for i in missing if i not in found]
+            if absent:
+                customers = CustomerImporter(self.provider, self.client)
+                for remote_id in absent:
+                    customers.import_one(remote_id)
+                found.update(importing.linked_locals(self.connection, "customer", Customer,
+                                                     absent))
+            for remote_id in missing:
+                if remote_id not in found:
+                    raise ProviderError(f"A Visma eAccounting invoice refers to customer "
+                                        f"{remote_id}, which could not be imported.")
+                self.customers[remote_id] = found[remote_id]
+        return [self.customers[remote_id] for remote_id in ids]
+
+    def new_local(self, remote, customer):
+        """The invoice with its payment status (no per-row logic needs a save)."""
         from accounting.models import Currency
 
         currency = remote.get("CurrencyCode")
         values = self.remote_values(remote)
-        invoice = self.local_model().objects.create(
+        return self.local_model()(
             organization=self.organization, customer=customer,
             number=str(remote.get("InvoiceNumber") or ""),
             currency=currency if currency in Currency.values else self.organization.currency,
             issue_date=mappers.parse_date(remote.get("InvoiceDate")) or self.today,
             our_reference=mappers.cut(remote.get("OurReference"), 100),
-            your_reference=values["your_reference"])
-        self._replace_lines(invoice, values["lines"])
-        return invoice
+            your_reference=values["your_reference"],
+            **mappers.invoice_status(remote, today=self.today))
 
-    def _customer(self, remote_id):
-        if remote_id not in self.customers:
-            customers = CustomerImporter(self.provider, self.client)
-            if find_link_by_remote(self.connection, "customer", remote_id) is None:
-                customers.import_one(remote_id)
-            link = find_link_by_remote(self.connection, "customer", remote_id)
-            customer = link and customers.local(link.local_id)
-            if customer is None:
-                raise ProviderError(f"A Visma eAccounting invoice refers to customer "
-                                    f"{remote_id}, which could not be imported.")
-            self.customers[remote_id] = customer
-        return self.customers[remote_id]
+    def new_children(self, invoice, remote):
+        return self._lines(invoice, self.remote_values(remote)["lines"])
+
+    def create_local(self, remote, customer):
+        from accounting.models import InvoiceLine
+
+        invoice = self.new_local(remote, customer)
+        invoice.save()
+        InvoiceLine.objects.bulk_create(self.new_children(invoice, remote))
+        return invoice
 
     def _replace_lines(self, invoice, lines):
         from accounting.models import InvoiceLine
 
         InvoiceLine.objects.filter(invoice=invoice).delete()
-        InvoiceLine.objects.bulk_create([
-            InvoiceLine(invoice=invoice, description=desc[:200], quantity=mappers.decimal(qty),
-                        unit_price=mappers.decimal(price),
-                        discount_percent=mappers.decimal(discount), category=category,
-                        position=index)
-            for index, (desc, qty, price, discount, category) in enumerate(lines)])
+        InvoiceLine.objects.bulk_create(self._lines(invoice, lines))
+
+    @staticmethod
+    def _lines(invoice, lines):
+        from accounting.models import InvoiceLine
+
+        return [InvoiceLine(invoice=invoice, description=desc[:200],
+                            quantity=mappers.decimal(qty), unit_price=mappers.decimal(price),
+                            discount_percent=mappers.decimal(discount), category=category,
+                            position=index)
+                for index, (desc, qty, price, discount, category) in enumerate(lines)]
 
     def write_local(self, local, changes):
         header = {k: v for k, v in changes.items() if k != "lines"}

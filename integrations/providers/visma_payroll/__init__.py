@@ -11,6 +11,6 @@ checks.py     what must be true before a record is sent; pay types -> Spiris pay
 exports.py    the employee, time entry and payslip operations (shortcuts, IsRead)
 results.py    the scheduled read of wage runs and payslips (gross, net, tax, locked)
 tlu.py        the TLU file (XML, ISO-8859-1) for Visma Lön 300/600; `manage.py export_tlu`
-models.py     TluCode (the file's codes, edited in admin), PayslipResult
+models.py     TluCode (the file's codes, edited in admin), PayslipResult, WageRunSeen
 views.py      the TLU download and the panels (urls.py, templates/visma_payroll/)
 """

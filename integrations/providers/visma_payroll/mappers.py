@@ -8,7 +8,7 @@ listed and the one whose comment ends with it is adopted (compared exactly).
 """
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 HOURS_METHOD = 1  # ShortcutRegistrationMethod: 0 Time, 1 Hours, 2 Percentage
@@ -191,3 +191,35 @@ def payslip_result(remote, *, wage_run=None) -> dict:
 def same_period(remote, payslip) -> bool:
     return (api_date(remote.get("SalaryPeriod_FromDate")) == payslip.period_start
             and api_date(remote.get("SalaryPeriod_ToDate")) == payslip.period_end)
+
+
+def run_periods(wage_run) -> set:
+    """The salary periods a WageRunResponse pays, as (first day, last day): the monthly one and
+    the hourly one (a payslip covers one of them, after its employee's salary type)."""
+    periods = set()
+    for kind in ("Monthly", "Hourly"):
+        first = api_date(wage_run.get(f"SalaryPeriod{kind}FromDateUtc"))
+        last = api_date(wage_run.get(f"SalaryPeriod{kind}ToDateUtc"))
+        if first and last:
+            periods.add((first, last))
+    return periods
+
+
+def stamp(value) -> str:
+    """A change stamp (`CreatedUtc`, `ModifiedUtc`) as the API wrote it, for comparing."""
+    return str(value or "")
+
+
+def later(value, than) -> bool:
+    """Whether the API time `value` is after `than` (both date-time strings; unreadable or
+    empty counts as earliest)."""
+    def when(text):
+        try:
+            moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return moment.replace(tzinfo=None) if moment.tzinfo is None else \
+            moment.astimezone(UTC).replace(tzinfo=None)
+
+    new, old = when(value) if value else None, when(than) if than else None
+    return new is not None and (old is None or new > old)

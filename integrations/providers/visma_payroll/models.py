@@ -64,6 +64,11 @@ class PayslipResult(TenantModel):
     payment_date = models.DateField(null=True, blank=True)
     payslip_locked = models.BooleanField(default=False)
     wage_run_locked = models.BooleanField(default=False)
+    # Spiris Lön's change stamps of the payslip as last read with details (`CreatedUtc`,
+    # `ModifiedUtc`, as the API writes them): a listed payslip whose stamp has not moved is not
+    # read again.
+    remote_created = models.CharField(max_length=40, blank=True)
+    remote_modified = models.CharField(max_length=40, blank=True)
     fetched_at = models.DateTimeField()
 
     class Meta:
@@ -72,3 +77,25 @@ class PayslipResult(TenantModel):
 
     def __str__(self):
         return f"{self.payslip_id}: {self.gross_salary} / {self.net_salary}"
+
+
+class WageRunSeen(TenantModel):
+    """A Spiris Lön wage run as the results read last listed its payslips: a locked run whose
+    `ModifiedUtc` has not moved since is not listed again, unless one of our payslips still
+    without a result falls in its period and was not looked for in it then."""
+
+    connection = models.ForeignKey("integrations.Connection", on_delete=models.CASCADE,
+                                   related_name="+")
+    wage_run_id = models.CharField(max_length=64)
+    modified = models.CharField(max_length=40, blank=True)
+    locked = models.BooleanField(default=False)
+    # pks of our payslips without a result, in the run's period, when it was listed
+    looked_for = models.JSONField(default=list, blank=True)
+    listed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["connection", "wage_run_id"],
+                                               name="visma_payroll_wage_run_seen_unique")]
+
+    def __str__(self):
+        return f"{self.wage_run_id} ({self.modified})"

@@ -136,3 +136,36 @@ def test_a_page_of_list_rows_costs_the_same_queries_as_a_few(connection, rsps, m
     Link.objects.filter(record_type="invoice").delete()
     rsps.reset()
     assert _queries_for_paid_page(rsps, count) == few
+
+
+def _queries_for_first_import(rsps, monkeypatch, count, first):
+    from integrations.models import SyncLogEntry
+    from integrations.providers.fortnox.provider import Fortnox as FortnoxProvider
+
+    # Each new invoice is one GET (its rows are not in the list), and each request costs the
+    # shared limiter its own few queries: counted where the limiter is, not here.
+    monkeypatch.setattr(FortnoxProvider, "rate_limit", None)
+    fortnox = Fortnox(rsps, [_invoice(n) for n in range(first, first + count)])
+    logged = SyncLogEntry.objects.filter(action="invoice.import").count()
+    with CaptureQueriesContext(db) as queries:
+        result, sent = _poll(rsps)
+    assert result["invoice"]["created"] == count
+    assert fortnox.reads() == count
+    assert sent == 3 + count + (1 if first == 1 else 0)  # lists, rows (and the customer once)
+    assert SyncLogEntry.objects.filter(action="invoice.import").count() == logged + count
+    return len(queries.captured_queries)
+
+
+def test_a_first_import_of_25_new_invoices_costs_the_queries_of_5(connection, rsps, mappings,
+                                                                   monkeypatch):
+    # The customer is imported (one GET, once) by a first poll, so both measured polls find
+    # it linked: what they cost beyond that is the page's.
+    _queries_for_first_import(rsps, monkeypatch, 1, 1)
+    rsps.reset()
+    five = _queries_for_first_import(rsps, monkeypatch, 5, 100)
+    rsps.reset()
+    assert _queries_for_first_import(rsps, monkeypatch, 25, 200) == five
+    invoice = Invoice.objects.get(number="210")
+    assert [line.description for line in invoice.lines.all()] == ["Altanbygge"]
+    assert (invoice.status, invoice.booked, str(invoice.remaining_amount)) == (
+        "sent", True, "6875.00")

@@ -5,6 +5,7 @@ release is written by the next admission) and one at the end, and a link is one 
 Counted with CaptureQueriesContext around the worker's `run_job`, never timed."""
 
 import json
+import time
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,6 +14,7 @@ import responses
 from django.db import connection as db
 from django.test.utils import CaptureQueriesContext
 
+from integrations import ratelimit
 from integrations.engine import enqueue_job, run_job
 from integrations.models import RateLimitBucket, SyncJob
 from tests.integrations.poweroffice_go.conftest import FAKE_BASE
@@ -73,6 +75,10 @@ def _order_queries(connection, contract, lines, products):
         sent = len(rsps.calls)
     job.refresh_from_db()
     assert job.status == SyncJob.Status.DONE, job.last_error
+    # Every release was written by the job (the last when it ended): nothing is left in flight.
+    in_flight = [t for bucket in RateLimitBucket.objects.all() for t in bucket.admitted
+                 if t > time.time() + ratelimit.in_flight_hold() / 2]
+    assert not in_flight
     # Savepoints stand in for the test's own transaction; in production they are the BEGIN and
     # COMMIT of the same blocks, which are not queries.
     counted = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]

@@ -96,3 +96,31 @@ def test_an_invoice_changed_beyond_its_payment_is_still_reconciled(visma, connec
     assert poll(connection)["invoice"]["updated"] == 1
     local = Invoice.objects.get(pk=Link.objects.get(remote_id=ids[0]).local_id)
     assert local.your_reference == "Karin"
+
+
+def queries_for_first_import(visma, connection, count):
+    from integrations.models import SyncLogEntry
+
+    visma.invoices.clear()  # only new invoices listed
+    seed_invoices(visma, count)
+    before, logged = len(visma.rsps.calls), SyncLogEntry.objects.filter(
+        action="invoice.import").count()
+    with CaptureQueriesContext(db) as queries:
+        result = poll(connection)
+    assert result["invoice"]["created"] == count
+    # The invoices list, and their customer (new each time here: read once, then linked).
+    assert len(visma.rsps.calls) - before == 2
+    assert SyncLogEntry.objects.filter(action="invoice.import").count() == logged + count
+    return len(queries.captured_queries)
+
+
+def test_a_first_import_of_25_new_invoices_costs_the_queries_of_5(visma, connection):
+    queries_for_first_import(visma, connection, 1)  # the cursor's row is made once
+    five = queries_for_first_import(visma, connection, 5)
+    assert queries_for_first_import(visma, connection, 25) == five
+    invoice = Invoice.objects.get(number="1024")
+    assert [(line.description, line.quantity) for line in invoice.lines.all()] == [
+        ("Altanbygge", 10)]
+    assert (invoice.status, invoice.remaining_amount) == ("invoiced", Decimal("6875.00"))
+    link = Link.objects.get(local_id=str(invoice.pk), record_type="invoice")
+    assert link.data["local"] == link.data["remote"]

@@ -143,11 +143,17 @@ def test_connect_export_wage_run_and_results_back(connected, sim, records, frost
     registry.get("visma_payroll").poll_all()
     result.refresh_from_db()
     assert result.wage_run_locked and result.payslip_locked
-    # What a poll costs: the wage runs, and the payslips of each linked employee who has
-    # payslips here (Maria has none); every shortcut is known as read, so none are listed.
-    assert [url.split("/v2/")[1].split("?")[0] for _m, url, _t in spy.calls] == [
-        "wageruns", f"payslips/{lars_id}/withdetails"]
+    # What a poll costs: the wage runs, the payslips of the run that changed (it was locked),
+    # and the details of the one payslip of ours whose lock moved (Maria has none here); every
+    # shortcut is known as read, so none are listed.
+    paths = [url.split("/v2/")[1].split("?")[0] for _m, url, _t in spy.calls]
+    assert paths == ["wageruns", f"payslips/wagerun/{run_body['Id']}",
+                     f"payslips/{lars_id}/withdetails"]
     assert spy.inside_transaction() == []
+    # Nothing changed since: a locked run we have listed is not asked about again.
+    spy.calls.clear()
+    registry.get("visma_payroll").poll_all()
+    assert [url.split("/v2/")[1].split("?")[0] for _m, url, _t in spy.calls] == ["wageruns"]
 
     page = browser(admin)
     page.cookies["django_language"] = "sv"
