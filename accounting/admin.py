@@ -7,6 +7,7 @@ related filter lists every row of the related table, other organizations' includ
 
 from django.contrib import admin
 from django.contrib.admin import RelatedOnlyFieldListFilter
+from django.utils.translation import gettext_lazy as _
 
 from accounting.admin_base import OrgScopedAdmin, OrgScopedInline, admin_organization_ids
 from accounting.models import (
@@ -138,7 +139,7 @@ class SalesDocumentAdmin(OrgScopedAdmin):
     list_select_related = ["customer"]
     date_hierarchy = "issue_date"
 
-    @admin.display(description="total excl. VAT")
+    @admin.display(description=_("Total excl. VAT"))
     def total(self, obj):
         return obj.total_excl_vat
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounting.tenancy import TenantModel
 
@@ -25,16 +26,20 @@ def money_field(**kwargs):
 
 
 class Organization(models.Model):
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(unique=True)
-    country = models.CharField(max_length=2, default="NO", help_text=_("ISO country code"))
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("short name"), unique=True)
+    country = models.CharField(
+        _("country"), max_length=2, default="NO", help_text=_("ISO country code"))
     org_number = models.CharField(_("organization number"), max_length=20, blank=True)
-    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.NOK)
-    language = models.CharField(max_length=8, default="nb")
-    created_at = models.DateTimeField(auto_now_add=True)
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=Currency.choices, default=Currency.NOK)
+    language = models.CharField(_("language"), max_length=8, default="nb")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
 
     def __str__(self):
         return self.name
@@ -46,14 +51,18 @@ class Membership(models.Model):
         STAFF = "staff", _("Staff")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships",
+        verbose_name=_("user"),
     )
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="memberships"
+        Organization, on_delete=models.CASCADE, related_name="memberships",
+        verbose_name=_("organization"),
     )
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.STAFF)
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.STAFF)
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(fields=["user", "organization"], name="membership_unique")
         ]
@@ -67,20 +76,22 @@ class Customer(TenantModel):
         PERSON = "person", _("Person")
         COMPANY = "company", _("Company")
 
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PERSON)
-    name = models.CharField(max_length=200)
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices, default=Kind.PERSON)
+    name = models.CharField(_("name"), max_length=200)
     org_number = models.CharField(_("organization number"), max_length=20, blank=True)
-    email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=40, blank=True)
-    street = models.CharField(max_length=200, blank=True)
-    postal_code = models.CharField(max_length=20, blank=True)
-    city = models.CharField(max_length=100, blank=True)
-    country = models.CharField(max_length=2, default="NO")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    street = models.CharField(_("street address"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=2, default="NO")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
         indexes = [models.Index(fields=["organization", "org_number"])]
 
     def __str__(self):
@@ -101,16 +112,19 @@ class Customer(TenantModel):
 
 
 class Project(TenantModel):
-    number = models.CharField(max_length=40)
-    name = models.CharField(max_length=200)
-    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL)
-    start_date = models.DateField(null=True, blank=True)
-    end_date = models.DateField(null=True, blank=True)
-    is_active = models.BooleanField(default=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    number = models.CharField(_("number"), max_length=40)
+    name = models.CharField(_("name"), max_length=200)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("customer"))
+    start_date = models.DateField(_("start date"), null=True, blank=True)
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["number"]
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
         constraints = [
             models.UniqueConstraint(fields=["organization", "number"], name="project_number_unique")
         ]
@@ -120,17 +134,20 @@ class Project(TenantModel):
 
 
 class Employee(TenantModel):
-    employee_number = models.CharField(max_length=40)
-    first_name = models.CharField(max_length=100)
-    last_name = models.CharField(max_length=100)
-    email = models.EmailField(blank=True)
-    personal_identity_number = models.CharField(max_length=20, blank=True)
-    employed_from = models.DateField(null=True, blank=True)
-    monthly_salary = money_field()
-    updated_at = models.DateTimeField(auto_now=True)
+    employee_number = models.CharField(_("employee number"), max_length=40)
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    email = models.EmailField(_("e-mail"), blank=True)
+    personal_identity_number = models.CharField(
+        _("personal identity number"), max_length=20, blank=True)
+    employed_from = models.DateField(_("employed from"), null=True, blank=True)
+    monthly_salary = money_field(verbose_name=_("monthly salary"))
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["employee_number"]
+        verbose_name = _("employee")
+        verbose_name_plural = _("employees")
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "employee_number"], name="employee_number_unique"
@@ -152,22 +169,26 @@ class TimeEntry(TenantModel):
         HOLIDAY = "holiday", _("Holiday")
         OTHER_ABSENCE = "other_absence", _("Other absence")
 
-    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="time_entries")
-    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.SET_NULL)
-    date = models.DateField()
+    employee = models.ForeignKey(
+        Employee, on_delete=models.CASCADE, related_name="time_entries",
+        verbose_name=_("employee"))
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("project"))
+    date = models.DateField(_("date"))
     hours = models.DecimalField(
-        max_digits=6, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+        _("hours"), max_digits=6, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
     )
     absence_kind = models.CharField(
         _("absence"), max_length=30, choices=AbsenceKind.choices, blank=True, default="",
         help_text=_("Empty for worked hours; otherwise the hours are an absence of this kind."),
     )
-    description = models.CharField(max_length=200, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["-date"]
-        verbose_name_plural = "time entries"
+        verbose_name = pgettext_lazy("model", "time entry")
+        verbose_name_plural = _("time entries")
 
     def __str__(self):
         if self.absence_kind:
@@ -182,15 +203,17 @@ class TimeEntry(TenantModel):
 class SalesDocument(TenantModel):
     """What quotes and invoices share: a customer, a currency, lines."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT)
-    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.SET_NULL)
-    number = models.CharField(max_length=40, blank=True)
-    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.NOK)
-    issue_date = models.DateField()
-    our_reference = models.CharField(max_length=100, blank=True)
-    your_reference = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, verbose_name=_("customer"))
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("project"))
+    number = models.CharField(_("number"), max_length=40, blank=True)
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=Currency.choices, default=Currency.NOK)
+    issue_date = models.DateField(_("issue date"))
+    our_reference = models.CharField(_("our reference"), max_length=100, blank=True)
+    your_reference = models.CharField(_("your reference"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         abstract = True
@@ -201,14 +224,17 @@ class SalesDocument(TenantModel):
 
 
 class DocumentLine(models.Model):
-    description = models.CharField(max_length=200)
+    description = models.CharField(_("description"), max_length=200)
     category = models.CharField(
-        max_length=20, default="service", help_text=_("Drives the VAT and account mapping")
+        _("category"), max_length=20, default="service",
+        help_text=_("Drives the VAT and account mapping"),
     )
-    quantity = models.DecimalField(max_digits=12, decimal_places=3, default=Decimal("1"))
-    unit_price = money_field()
-    discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=ZERO)
-    position = models.PositiveIntegerField(default=0)
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=12, decimal_places=3, default=Decimal("1"))
+    unit_price = money_field(verbose_name=_("unit price"))
+    discount_percent = models.DecimalField(
+        _("discount %"), max_digits=5, decimal_places=2, default=ZERO)
+    position = models.PositiveIntegerField(_("position"), default=0)
 
     class Meta:
         abstract = True
@@ -227,18 +253,26 @@ class Quote(SalesDocument):
         ACCEPTED = "accepted", _("Accepted")
         REJECTED = "rejected", _("Rejected")
 
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    valid_until = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
 
     class Meta:
         ordering = ["-issue_date", "-id"]
+        verbose_name = _("quote")
+        verbose_name_plural = _("quotes")
 
     def __str__(self):
         return f"Quote {self.number or self.pk}"
 
 
 class QuoteLine(DocumentLine):
-    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
+    quote = models.ForeignKey(
+        Quote, on_delete=models.CASCADE, related_name="lines", verbose_name=_("quote"))
+
+    class Meta(DocumentLine.Meta):
+        verbose_name = _("quote line")
+        verbose_name_plural = _("quote lines")
 
     def __str__(self):
         return self.description
@@ -255,66 +289,88 @@ class Invoice(SalesDocument):
         OVERDUE = "overdue", _("Overdue")
         CANCELLED = "cancelled", _("Cancelled")
 
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
-    due_date = models.DateField(null=True, blank=True)
-    paid_amount = money_field()
-    remaining_amount = money_field()
-    final_pay_date = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    paid_amount = money_field(verbose_name=_("paid"))
+    remaining_amount = money_field(verbose_name=_("remaining"))
+    final_pay_date = models.DateField(_("paid in full on"), null=True, blank=True)
     # Set from the accounting system: a booked invoice can no longer be changed there, only
     # credited.
-    booked = models.BooleanField(default=False)
+    booked = models.BooleanField(_("booked"), default=False)
 
     class Meta:
         ordering = ["-issue_date", "-id"]
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
 
     def __str__(self):
         return f"Invoice {self.number or self.pk}"
 
 
 class InvoiceLine(DocumentLine):
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.CASCADE, related_name="lines", verbose_name=_("invoice"))
+
+    class Meta(DocumentLine.Meta):
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
 
     def __str__(self):
         return self.description
 
 
 class InvoicePayment(TenantModel):
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="payments")
-    amount = money_field()
-    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.NOK)
-    paid_on = models.DateField()
-    reference = models.CharField(max_length=100, blank=True)
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.CASCADE, related_name="payments", verbose_name=_("invoice"))
+    amount = money_field(verbose_name=_("amount"))
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=Currency.choices, default=Currency.NOK)
+    paid_on = models.DateField(_("paid on"))
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
 
     class Meta:
         ordering = ["-paid_on"]
+        verbose_name = _("invoice payment")
+        verbose_name_plural = _("invoice payments")
 
 
 class Payslip(TenantModel):
-    employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="payslips")
-    period_start = models.DateField()
-    period_end = models.DateField()
-    pay_date = models.DateField()
-    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.SEK)
-    updated_at = models.DateTimeField(auto_now=True)
+    employee = models.ForeignKey(
+        Employee, on_delete=models.PROTECT, related_name="payslips", verbose_name=_("employee"))
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    pay_date = models.DateField(_("pay date"))
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=Currency.choices, default=Currency.SEK)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["-pay_date"]
+        verbose_name = pgettext_lazy("model", "payslip")
+        verbose_name_plural = _("payslips")
 
     def __str__(self):
         return f"{self.employee} {self.period_start}–{self.period_end}"
 
 
 class PayslipLine(models.Model):
-    payslip = models.ForeignKey(Payslip, on_delete=models.CASCADE, related_name="lines")
+    payslip = models.ForeignKey(
+        Payslip, on_delete=models.CASCADE, related_name="lines",
+        verbose_name=pgettext_lazy("model", "payslip"))
     pay_type = models.CharField(
-        max_length=40, help_text=_("Our pay type; mapped per provider to its salary code")
+        _("pay type"), max_length=40,
+        help_text=_("Our pay type; mapped per provider to its salary code"),
     )
-    description = models.CharField(max_length=200, blank=True)
-    quantity = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("1"))
-    unit_amount = money_field()
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=10, decimal_places=2, default=Decimal("1"))
+    unit_amount = money_field(verbose_name=_("unit amount"))
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("payslip line")
+        verbose_name_plural = _("payslip lines")
 
     def __str__(self):
         return f"{self.pay_type}: {self.description}" if self.description else self.pay_type

@@ -6,6 +6,7 @@
 
 from django.db import models
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 
 class TenantQuerySet(models.QuerySet):
@@ -19,7 +20,8 @@ class TenantQuerySet(models.QuerySet):
 
 class TenantModel(models.Model):
     organization = models.ForeignKey(
-        "accounting.Organization", on_delete=models.CASCADE, related_name="+"
+        "accounting.Organization", on_delete=models.CASCADE, related_name="+",
+        verbose_name=_("organization"),
     )
 
     objects = TenantQuerySet.as_manager()

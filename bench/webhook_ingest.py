@@ -4,11 +4,12 @@ The bench makes a throwaway database (on PostgreSQL when DATABASE_URL says so, e
 SQLite file), an organization with a Fortnox connection and a webhook secret, then serves the app
 with gunicorn as production does (config/gunicorn.conf.py: its worker class and threads; 2 worker
 processes, `--workers`; no worker recycling during the run; DEBUG off, production settings)
-through `webhook_ingest_app`, which adds one bare view, `GET /bench/ok`, answering "ok". Client processes (threads inside
-each, `--concurrency` requests in flight in all) send the same number of requests to each, in
-alternating rounds: the bare view, then signed events to `POST /api/webhooks/fortnox`, each with
-a fresh event id and a valid signature (every one must be accepted). It prints requests/s of
-each, their ratio, p50 and p99 latencies, and whether the goal (ratio >= 0.5) is met.
+through `webhook_ingest_app`, which adds one bare view, `GET /bench/ok`, answering "ok". Client
+processes (threads inside each, `--concurrency` requests in flight in all) send the same number
+of requests to each, in alternating rounds: the bare view, then signed events to
+`POST /api/webhooks/fortnox`, each with a fresh event id and a valid signature (every one must
+be accepted). It prints requests/s of each, their ratio, p50 and p99 latencies, and whether the
+goal (ratio >= 0.5) is met.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hub_bench \
         .venv/bin/python bench/webhook_ingest.py [--requests 3000] [--concurrency 8]
@@ -183,9 +184,10 @@ def serve(env, port, log_path, app, workers):
     access log), `workers` processes, and no recycling of workers (a worker restarting would
     fall on one side of the comparison only)."""
     server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), app, "-c", str(ROOT / "config" / "gunicorn.conf.py"),
-         "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT),
-         "--max-requests", "0", "--log-level", "warning", "--error-logfile", str(log_path)],
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), app,
+         "-c", str(ROOT / "config" / "gunicorn.conf.py"), "--workers", str(workers),
+         "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT), "--max-requests", "0",
+         "--log-level", "warning", "--error-logfile", str(log_path)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -267,9 +269,10 @@ def main():
 
 def report(args, vendor, bare, hooks, queued, *, expected):
     conf = runpy.run_path(str(ROOT / "config" / "gunicorn.conf.py"))
+    overrides = os.environ.get("GUNICORN_CMD_ARGS")  # gunicorn applies them over the file
     print(f"database={vendor} server=gunicorn (config/gunicorn.conf.py) {args.workers} "
-          f"{conf.get('worker_class', 'sync')} workers x {conf.get('threads', 1)} threads, "
-          "DEBUG off  "
+          f"{conf.get('worker_class', 'sync')} workers x {conf.get('threads', 1)} threads"
+          f"{f' (GUNICORN_CMD_ARGS={overrides})' if overrides else ''}, DEBUG off  "
           f"requests={args.requests} each  concurrency={args.concurrency} "
           f"({args.clients} client processes)")
     for name, (rate, p50, p99, failures, examples) in (("bare view (GET, \"ok\")", bare),

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.admin import RelatedOnlyFieldListFilter
+from django.utils.translation import gettext_lazy as _
 
 from accounting.admin_base import OrgScopedAdmin, OrgScopedInline
 from contracts.models import Car, Contract, ContractLine
@@ -26,7 +27,7 @@ class ContractAdmin(OrgScopedAdmin):
     list_select_related = ["customer", "car"]
     inlines = [ContractLineInline]
 
-    @admin.display(description="total excl. VAT")
+    @admin.display(description=_("Total excl. VAT"))
     def total(self, obj):
         return obj.total_excl_vat
 

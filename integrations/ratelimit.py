@@ -34,6 +34,7 @@ import contextvars
 import json
 import logging
 import random
+import sqlite3
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -118,8 +119,6 @@ def _database_clock():
 
 def _one_statement_sqlite():
     """Whether the decision is one statement on SQLite (with Python's clock)."""
-    import sqlite3
-
     return db.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 38)
 
 
@@ -135,15 +134,12 @@ _deferred = contextvars.ContextVar("rate_limit_deferred", default=None)
 
 @contextmanager
 def deferred_releases():
-    """Within this block (one job), a `release` is not written at once: the response time is
-    noted and written by the next statement on the same key (the next request's admission) or
-    when the block ends. One statement per request instead of two.
-
-    The books are the same: until it is written, the entry counts as in flight, and counting
-    is all the limiter does with it; it is then stamped with the time the response came back
-    (on the limiter's clock, converted with the admission's offset, which errs late), not the
-    time it is written. Only a worker that dies in between holds its slot longer (the in-flight
-    hold, as a worker that dies mid-request does)."""
+    """Within this block (one job), a `release` is noted, and written by the next admission on
+    the same key or when the block ends: one statement per request instead of two. The books
+    are the same: until written, the entry counts as in flight (counting is all the limiter does
+    with it); it is then stamped with the time the response came back (on the limiter's clock,
+    converted with the admission's offset, which errs late), not the time it is written. Only a
+    worker that dies in between holds its slot longer (for the in-flight hold)."""
     if _deferred.get() is not None:  # the outer block writes them
         yield
         return
@@ -164,8 +160,9 @@ def _write_releases(key, policy, released):
         if _database_clock():
             with db.cursor() as cur:
                 for ticket, stamp in released:
-                    cur.execute(sql.PG_RELEASE, {"key": key, "ticket": ticket, "arrived_by": stamp,
-                                              "window": policy.effective_window})
+                    cur.execute(sql.PG_RELEASE, {"key": key, "ticket": ticket,
+                                                 "arrived_by": stamp,
+                                                 "window": policy.effective_window})
         elif _one_statement_sqlite():
             _sqlite_statement(key, policy, interactive=False, take=False, released=released)
         else:
@@ -233,7 +230,7 @@ def release(key, policy, ticket, *, sent_at=None):
         arrived_by = min(arrived_by, 1e15)  # a float8 that LEAST can compare
         with db.cursor() as cur:
             cur.execute(sql.PG_RELEASE, {"key": key, "ticket": ticket, "arrived_by": arrived_by,
-                                      "window": policy.effective_window})
+                                         "window": policy.effective_window})
             row = cur.fetchone()
         return row[0] if row else None
 
@@ -258,7 +255,7 @@ def pause(key, policy, seconds):
     if _database_clock():
         with db.cursor() as cur:
             cur.execute(sql.PG_PAUSE, {"key": key, "shift": shift, "limit": policy.limit,
-                                    "window": policy.effective_window})
+                                       "window": policy.effective_window})
         return
     _change_locked(key, lambda admitted, now: (
         [t for t in admitted if t > now - policy.effective_window]
@@ -287,7 +284,7 @@ def _sqlite_statement(key, policy, *, interactive, take, released, hold=0.0):
     """SQLite's one statement: (books, interactive_waiting_until, the clock it decided at)."""
     readings = []
 
-    def clock():
+    def clock():  # called once, under the write lock (see sql.SQLITE_TAKE)
         readings.append(time.time())
         return readings[-1]
 
@@ -305,9 +302,8 @@ def _sqlite_statement(key, policy, *, interactive, take, released, hold=0.0):
 def _try_acquire_sqlite(key, policy, interactive, hold, released):
     admitted, waiting_until, now = _sqlite_statement(
         key, policy, interactive=interactive, take=True, released=released, hold=hold)
-    ticket = now + hold
-    if waiting_until == -ticket:  # see sql.SQLITE_TAKE
-        return Decision(True, now, now, ticket)
+    if waiting_until < 0:  # admitted by this statement (see sql.SQLITE_TAKE)
+        return Decision(True, now, now, -waiting_until)
     wait = _wait(sorted(admitted), policy, now, interactive, waiting_until)
     if interactive:
         with db.cursor() as cur:

@@ -20,23 +20,26 @@ class Connection(TenantModel):
         NEEDS_REAUTH = "needs_reauth", _("Needs re-authorization")
         DISCONNECTED = "disconnected", _("Disconnected")
 
-    provider = models.CharField(max_length=40)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DISCONNECTED)
+    provider = models.CharField(_("provider"), max_length=40)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DISCONNECTED)
     # JSON of the provider's secrets (access/refresh tokens, client keys); never shown anywhere.
     encrypted_credentials = EncryptedTextField(blank=True, default="")
     # Not secret, and fernet's datetime field is broken on psycopg 3: a plain column.
-    token_expires_at = models.DateTimeField(null=True, blank=True)
+    token_expires_at = models.DateTimeField(_("token expires"), null=True, blank=True)
     # Bumped on every credential change so a worker can tell "someone refreshed since I looked".
-    credentials_version = models.PositiveIntegerField(default=0)
-    remote_company_name = models.CharField(max_length=200, blank=True)
-    remote_tenant_id = models.CharField(max_length=100, blank=True)
-    status_reason = models.TextField(blank=True)
-    last_sync_at = models.DateTimeField(null=True, blank=True)
-    connected_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    credentials_version = models.PositiveIntegerField(_("credentials version"), default=0)
+    remote_company_name = models.CharField(_("company at the provider"), max_length=200, blank=True)
+    remote_tenant_id = models.CharField(_("tenant id at the provider"), max_length=100, blank=True)
+    status_reason = models.TextField(_("status reason"), blank=True)
+    last_sync_at = models.DateTimeField(_("last synchronized"), null=True, blank=True)
+    connected_at = models.DateTimeField(_("connected"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
+        verbose_name = _("connection")
+        verbose_name_plural = _("connections")
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "provider"], name="connection_one_per_provider"
@@ -79,16 +82,17 @@ class AccountingSettings(TenantModel):
         PRINT = "print", _("Print / post")
         NONE = "none", _("Do not send (book only)")
 
-    provider = models.CharField(max_length=40)
+    provider = models.CharField(_("provider"), max_length=40)
     payment_terms_days = models.PositiveIntegerField(
-        default=14, choices=[(14, _("14 days")), (30, _("30 days"))]
+        _("payment terms"), default=14, choices=[(14, _("14 days")), (30, _("30 days"))]
     )
     default_project_code = models.CharField(_("default project"), max_length=40, blank=True)
     default_department_code = models.CharField(_("default department"), max_length=40, blank=True)
     invoice_delivery_channel = models.CharField(
-        max_length=10, choices=DeliveryChannel.choices, default=DeliveryChannel.EMAIL
+        _("invoice delivery"), max_length=10, choices=DeliveryChannel.choices,
+        default=DeliveryChannel.EMAIL,
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("accounting defaults")
@@ -109,14 +113,16 @@ class WebhookSecret(TenantModel):
     new one, switch the sender over, then retire the old one (set `retired_at`)."""
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE,
-                                   related_name="webhook_secrets")
+                                   related_name="webhook_secrets", verbose_name=_("connection"))
     encrypted_secret = EncryptedTextField()
-    label = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    retired_at = models.DateTimeField(null=True, blank=True)
+    label = models.CharField(_("label"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    retired_at = models.DateTimeField(_("retired"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("webhook secret")
+        verbose_name_plural = _("webhook secrets")
 
     def __str__(self):
         return self.label or f"secret {self.pk}"
@@ -138,6 +144,10 @@ class OAuthState(TenantModel):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("connect state")
+        verbose_name_plural = _("connect states")
 
     def __str__(self):
         return f"{self.provider} state for {self.user_id}"

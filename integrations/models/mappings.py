@@ -8,9 +8,10 @@ from accounting.tenancy import TenantModel
 
 
 class CategoryMapping(TenantModel):
-    provider = models.CharField(max_length=40)
-    category = models.CharField(max_length=40, help_text=_("Our line category, e.g. 'addon'"))
-    updated_at = models.DateTimeField(auto_now=True)
+    provider = models.CharField(_("provider"), max_length=40)
+    category = models.CharField(
+        _("category"), max_length=40, help_text=_("Our line category, e.g. 'addon'"))
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         abstract = True
@@ -19,10 +20,11 @@ class CategoryMapping(TenantModel):
 
 class VatMapping(CategoryMapping):
     vat_code = models.CharField(_("VAT code at the provider"), max_length=20)
-    description = models.CharField(max_length=100, blank=True)
+    description = models.CharField(_("description"), max_length=100, blank=True)
 
     class Meta(CategoryMapping.Meta):
         verbose_name = _("VAT mapping")
+        verbose_name_plural = _("VAT mappings")
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "provider", "category"], name="vat_mapping_unique"
@@ -35,10 +37,11 @@ class VatMapping(CategoryMapping):
 
 class AccountMapping(CategoryMapping):
     account_number = models.CharField(_("sales account"), max_length=20)
-    description = models.CharField(max_length=100, blank=True)
+    description = models.CharField(_("description"), max_length=100, blank=True)
 
     class Meta(CategoryMapping.Meta):
         verbose_name = _("account mapping")
+        verbose_name_plural = _("account mappings")
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "provider", "category"], name="account_mapping_unique"
@@ -53,16 +56,17 @@ class PayTypeMapping(TenantModel):
     """Our payslip pay type (e.g. "monthly_salary", "overtime") -> the provider's salary code.
     Payslips with an unmapped pay type are not sent."""
 
-    provider = models.CharField(max_length=40)
+    provider = models.CharField(_("provider"), max_length=40)
     pay_type = models.CharField(_("pay type"), max_length=40,
                                 help_text=_("Our pay type, as on payslip lines"))
     salary_code = models.CharField(_("salary code at the provider"), max_length=20)
-    description = models.CharField(max_length=100, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    description = models.CharField(_("description"), max_length=100, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["provider", "pay_type"]
         verbose_name = _("pay type mapping")
+        verbose_name_plural = _("pay type mappings")
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "provider", "pay_type"], name="pay_type_mapping_unique"

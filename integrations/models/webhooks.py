@@ -30,29 +30,35 @@ class WebhookEvent(models.Model):
         DEAD = "dead", _("Dead letter")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    provider = models.CharField(max_length=40)
+    provider = models.CharField(_("provider"), max_length=40)
     organization = models.ForeignKey(
-        "accounting.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "accounting.Organization", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="+", verbose_name=_("organization"),
     )
     connection = models.ForeignKey(
-        Connection, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_events"
+        Connection, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_events",
+        verbose_name=_("connection"),
     )
-    provider_event_id = models.CharField(max_length=200, null=True, blank=True)
-    raw_body = models.BinaryField()
-    headers = models.JSONField(default=dict)
-    source_ip = models.GenericIPAddressField(null=True, blank=True)
-    valid = models.BooleanField(null=True)
-    processed = models.BooleanField(default=False)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    provider_event_id = models.CharField(
+        _("event id at the provider"), max_length=200, null=True, blank=True)
+    raw_body = models.BinaryField(_("body"))
+    headers = models.JSONField(_("headers"), default=dict)
+    source_ip = models.GenericIPAddressField(_("sender IP"), null=True, blank=True)
+    valid = models.BooleanField(_("valid signature"), null=True)
+    processed = models.BooleanField(_("processed"), default=False)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
     # The last reason it was refused or failed.
-    error = models.TextField(blank=True)
-    received_at = models.DateTimeField(default=timezone.now, db_index=True)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RECEIVED)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.RECEIVED)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
         constraints = [
             models.UniqueConstraint(
                 fields=["provider", "provider_event_id"],

@@ -11,8 +11,9 @@ the database, so each process keeps what it read for `SECONDS`:
   is forgotten at once (the signals below); an expiry set ahead (`retire_secret(at=...)`,
   rotation's overlap) is checked against the clock on every use.
 - What another process changes (the admin in another web worker, a script) counts in this
-  one within `SECONDS`: a secret retired there still verifies here for at most that long, a
-  connection deleted there answers 500 here (the sender retries) for at most that long.
+  one within `SECONDS`: a secret retired there still verifies here for at most that long; an
+  event for a connection deleted there fails to store here (one 500, the sender retries), and
+  the failure makes this process forget and read again.
 
 Only this process's memory holds the plaintexts: never Django's cache framework, which may be
 shared (Redis) and would store them in the clear.
@@ -23,6 +24,7 @@ import contextvars
 import time
 
 from django.core.signals import setting_changed
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -30,6 +32,7 @@ SECONDS = 5.0
 MAX_ENTRIES = 2000
 
 _entries: dict = {}  # key -> (monotonic time it was read, value)
+_generation = 0  # counts `forget`s: a read that overlapped one is not remembered
 _fresh_only = contextvars.ContextVar("webhook_lookup_fresh_only", default=False)
 _served = contextvars.ContextVar("webhook_lookup_served", default=None)
 
@@ -45,12 +48,13 @@ def remembered(key, load):
             if served is not None:
                 served.append(key)
             return entry[1]
+    generation = _generation
     value = load()
-    if value:
+    if value and generation == _generation:  # nothing was forgotten while it was read
         if len(_entries) >= MAX_ENTRIES:
             _entries.clear()
         _entries[key] = (now, value)
-    else:
+    elif not value:
         _entries.pop(key, None)
     return value
 
@@ -82,13 +86,11 @@ def fresh_only():
         _fresh_only.reset(token)
 
 
-def forget(prefix=None):
-    """Forget every entry (or those whose key starts with `prefix`, a tuple)."""
-    if prefix is None:
-        _entries.clear()
-        return
-    for key in [k for k in _entries if k[:len(prefix)] == prefix]:
-        _entries.pop(key, None)
+def forget():
+    """Forget everything remembered (the next request of each kind reads again)."""
+    global _generation
+    _generation += 1
+    _entries.clear()
 
 
 @receiver(post_save, sender="integrations.Connection", dispatch_uid="webhook_lookup_conn_save")
@@ -100,8 +102,10 @@ def forget(prefix=None):
           dispatch_uid="webhook_lookup_secret_delete")
 def _changed_here(**kwargs):
     # Connections and secrets change seldom: forgetting everything is simpler than knowing
-    # which tenant keys a connection was remembered under, and costs one read per key.
+    # which tenant keys a connection was remembered under, and costs one read per key. Again
+    # after the commit: another thread may read the old rows until then.
     forget()
+    transaction.on_commit(forget, using=kwargs.get("using"))
 
 
 @receiver(setting_changed, dispatch_uid="webhook_lookup_setting_changed")

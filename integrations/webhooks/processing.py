@@ -87,6 +87,7 @@ class _Captured:
 
     def enqueue(self, package):
         self.package = package
+        return "with its event"  # django-q2 logs "Enqueued [<key>] <this>"
 
 
 def orm_task_row(event_pk, provider):

@@ -12,6 +12,7 @@ import json
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from fernet_fields import EncryptedTextField
 
 from accounting.tenancy import TenantModel
@@ -23,18 +24,21 @@ class VismaGrant(TenantModel):
         REFUSED = "refused", "refused"  # Visma refused the refresh token: consent again
 
     # The Visma Online company (`customer_id` claim of the access token).
-    customer_id = models.CharField(max_length=100)
-    company_name = models.CharField(max_length=200, blank=True)
+    customer_id = models.CharField(_("Visma company id"), max_length=100)
+    company_name = models.CharField(_("company"), max_length=200, blank=True)
     # JSON: access_token, refresh_token, scope. Never shown anywhere.
     encrypted_credentials = EncryptedTextField(blank=True, default="")
-    token_expires_at = models.DateTimeField(null=True, blank=True)
+    token_expires_at = models.DateTimeField(_("token expires"), null=True, blank=True)
     version = models.PositiveIntegerField(default=0)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    status_reason = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    status_reason = models.TextField(_("status reason"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
+        verbose_name = _("Visma grant")
+        verbose_name_plural = _("Visma grants")
         constraints = [models.UniqueConstraint(fields=["organization", "customer_id"],
                                                name="visma_grant_one_per_company")]
 

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class VismaPayrollConfig(AppConfig):
@@ -6,5 +7,5 @@ class VismaPayrollConfig(AppConfig):
 
     name = "integrations.providers.visma_payroll"
     label = "visma_payroll"
-    verbose_name = "Visma payroll"
+    verbose_name = _("Visma payroll")
     default_auto_field = "django.db.models.BigAutoField"

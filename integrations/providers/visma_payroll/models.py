@@ -3,6 +3,7 @@ Lön's wage runs say about our payslips."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounting.tenancy import TenantModel
 
@@ -35,7 +36,7 @@ class TluCode(TenantModel):
     absence_type = models.PositiveSmallIntegerField(
         _("absence type"), choices=AbsenceType.choices, null=True, blank=True)
     unit = models.CharField(_("unit (outlays)"), max_length=50, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["kind", "code"]
@@ -53,23 +54,24 @@ class PayslipResult(TenantModel):
     scheduled read of wage runs and payslips last found it."""
 
     payslip = models.OneToOneField("accounting.Payslip", on_delete=models.CASCADE,
-                                   related_name="visma_payroll_result")
+                                   related_name="visma_payroll_result",
+                                   verbose_name=pgettext_lazy("model", "payslip"))
     connection = models.ForeignKey("integrations.Connection", on_delete=models.CASCADE,
-                                   related_name="+")
-    remote_payslip_id = models.CharField(max_length=64)
-    wage_run_id = models.CharField(max_length=64, blank=True)
-    gross_salary = models.DecimalField(max_digits=14, decimal_places=2)
-    net_salary = models.DecimalField(max_digits=14, decimal_places=2)
-    preliminary_tax = models.DecimalField(max_digits=14, decimal_places=2)
-    payment_date = models.DateField(null=True, blank=True)
-    payslip_locked = models.BooleanField(default=False)
-    wage_run_locked = models.BooleanField(default=False)
+                                   related_name="+", verbose_name=_("connection"))
+    remote_payslip_id = models.CharField(_("payslip id in Spiris Lön"), max_length=64)
+    wage_run_id = models.CharField(_("wage run id"), max_length=64, blank=True)
+    gross_salary = models.DecimalField(_("gross salary"), max_digits=14, decimal_places=2)
+    net_salary = models.DecimalField(_("net salary"), max_digits=14, decimal_places=2)
+    preliminary_tax = models.DecimalField(_("preliminary tax"), max_digits=14, decimal_places=2)
+    payment_date = models.DateField(_("payment date"), null=True, blank=True)
+    payslip_locked = models.BooleanField(_("payslip locked"), default=False)
+    wage_run_locked = models.BooleanField(_("wage run locked"), default=False)
     # Spiris Lön's change stamps of the payslip as last read with details (`CreatedUtc`,
     # `ModifiedUtc`, as the API writes them): a listed payslip whose stamp has not moved is not
     # read again.
     remote_created = models.CharField(max_length=40, blank=True)
     remote_modified = models.CharField(max_length=40, blank=True)
-    fetched_at = models.DateTimeField()
+    fetched_at = models.DateTimeField(_("fetched"))
 
     class Meta:
         verbose_name = _("payslip result (Visma payroll)")
@@ -94,6 +96,8 @@ class WageRunSeen(TenantModel):
     listed_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("wage run read")
+        verbose_name_plural = _("wage runs read")
         constraints = [models.UniqueConstraint(fields=["connection", "wage_run_id"],
                                                name="visma_payroll_wage_run_seen_unique")]
 
