@@ -240,11 +240,17 @@ class Provider:
     def rate_limit_key(self, path: str = "") -> str:
         """The limiter's key: the provider's key, a digest of the scope (a key never holds a
         secret) and, for per-endpoint limits, the endpoint."""
-        digest = hashlib.sha256("\x1f".join(map(str, self.rate_limit_scope())).encode())
-        key = f"{self.key}:{digest.hexdigest()[:24]}"
+        key = self.rate_limit_key_for(self.rate_limit_scope())
         if self.rate_limit is not None and self.rate_limit.per_endpoint and path:
             key = f"{key}:{self.rate_limit_endpoint(path)}"
         return key
+
+    @classmethod
+    def rate_limit_key_for(cls, scope) -> str:
+        """The key of a scope (without endpoint), also before there is a connection to ask: a
+        request made while connecting, once the provider has said which company it is."""
+        digest = hashlib.sha256("\x1f".join(map(str, scope)).encode())
+        return f"{cls.key}:{digest.hexdigest()[:24]}"
 
     # -- connecting ---------------------------------------------------------------------------
     @classmethod

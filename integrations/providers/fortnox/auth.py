@@ -27,7 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 from requests.auth import HTTPBasicAuth
 
-from integrations import oauthstate
+from integrations import oauthstate, ratelimit
 from integrations.errors import (
     ActionBlocked,
     AuthError,
@@ -206,14 +206,28 @@ def _tenant_from_jwt(access_token):
     return str(claims.get("tenantId") or claims.get("tenantid") or "")
 
 
+def _company_request(access_token):
+    return requests.get(
+        f"{settings.FORTNOX_BASE_URL}/3/companyinformation",
+        headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
+        timeout=settings.SYNC_HTTP_TIMEOUT_SECONDS)
+
+
 def company_information(access_token):
     """GET /3/companyinformation with a token we have not stored yet (a one-off at connect
-    time; the tenant, and so the rate-limit key, is only known from its answer)."""
+    time). It counts against the company's limit like every later request: the token names
+    the tenant, so the limiter's key is known before the connection is stored (a token that
+    names none is asked without, as the answer is what names the company then)."""
+    from integrations.providers.fortnox.provider import Fortnox
+
+    tenant = _tenant_from_jwt(access_token)
     try:
-        response = requests.get(
-            f"{settings.FORTNOX_BASE_URL}/3/companyinformation",
-            headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
-            timeout=settings.SYNC_HTTP_TIMEOUT_SECONDS)
+        if not tenant:
+            response = _company_request(access_token)
+        else:
+            key = Fortnox.rate_limit_key_for((settings.FORTNOX_CLIENT_ID or "unset", tenant))
+            with ratelimit.slot(key, Fortnox.rate_limit):
+                response = _company_request(access_token)
     except requests.RequestException as exc:
         raise RetryableError(f"Could not reach Fortnox ({type(exc).__name__}).") from None
     if response.status_code != 200:

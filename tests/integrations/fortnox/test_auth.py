@@ -1,6 +1,7 @@
 """Connecting, refreshing (single-use refresh tokens, service accounts), revoking."""
 
 import base64
+import json
 from datetime import timedelta
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from integrations import credentials
 from integrations.errors import ActionBlocked, AuthError, RetryableError
-from integrations.models import Connection, Link
+from integrations.models import Connection, Link, RateLimitBucket
 from integrations.providers.fortnox import auth
 from integrations.providers.fortnox.provider import Fortnox
 from tests.integrations.fortnox.conftest import API, AUTH, requests_to
@@ -250,3 +251,19 @@ def test_refresh_failing_for_service_account_says_consent_withdrawn(connection, 
     with pytest.raises(AuthError, match="consent was withdrawn"):
         credentials.access_token_rollback_unsafe(connection)
     assert _token_requests(rsps)[0][1]["TenantId"] == "42"
+
+
+def _jwt(claims):
+    encode = lambda part: base64.urlsafe_b64encode(json.dumps(part).encode()).decode().rstrip("=")  # noqa: E731
+    return f"{encode({'alg': 'RS256'})}.{encode(claims)}.signature"
+
+
+def test_the_company_read_at_connect_counts_in_the_company_limit(frost, admin, rsps):
+    """Connecting and sending at once must not overrun Fortnox's 25 per 5 s: the read made
+    with the new token takes a slot under the key every later request of the company uses."""
+    token = _jwt({"tenantId": 123456})
+    _token_answers(rsps, (200, {**ISSUED, "access_token": token}))
+    _company(rsps)
+    conn = auth.complete_authorization(code="the-code", state=_state(frost, admin), user=admin)
+    bucket = RateLimitBucket.objects.get(key=Fortnox(conn).rate_limit_key("/3/customers"))
+    assert len(bucket.admitted) == 1
