@@ -16,22 +16,17 @@ The balance list carries everything the badge needs (Balance, TotalAmount, DueDa
 so no field forces a read of one invoice.
 """
 
-import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
+from integrations.importing import log_events
 from integrations.inbound import mark_polled, move_cursor, read_cursor
 from integrations.links import links_by_remote, local_records
-from integrations.logging import redact
-from integrations.models import SyncLogEntry
 from integrations.providers.poweroffice_go import mappers
 from integrations.providers.poweroffice_go.client import PAGE_SIZE, PowerOfficeGoClient
-from integrations.providers.poweroffice_go.operations import KEY
 from integrations.providers.poweroffice_go.provider import PowerOfficeGo
-
-logger = logging.getLogger("integrations.poweroffice_go")
 
 CURSOR = "outgoing_invoice_balance"
 FIELDS = ("Id,InvoiceNo,Balance,TotalAmount,TotalPostedAmount,DueDate,"
@@ -86,7 +81,7 @@ def _apply_page(connection, rows):
     contracts = local_records(Contract.objects.select_for_update(), connection.organization,
                               [link.local_id for link in links.values()])
     today = timezone.localdate()
-    touched, names, entries, updated = {}, {"accounting_synced_at"}, [], 0
+    touched, names, events, updated = {}, {"accounting_synced_at"}, [], 0
     for row in rows:
         link = links.get(str(row.get("Id") or ""))
         contract = contracts.get(link.local_id) if link is not None else None
@@ -100,23 +95,19 @@ def _apply_page(connection, rows):
             continue
         updated += 1
         if state.state in PAYMENT_STATES:
-            entries.append(_payment_entry(connection, contract, row, state))
+            events.append(_payment_event(contract, row, state))
     if touched:
         Contract.objects.bulk_update(list(touched.values()), sorted(names))
-    SyncLogEntry.objects.bulk_create(entries)
-    for entry in entries:
-        logger.info("sync %s %s %s:%s -> ok", KEY, entry.action, entry.entity, entry.local_id)
+    log_events(connection, "invoice", "payment.synced", events)
     return updated
 
 
-def _payment_entry(connection, contract, row, state):
-    return SyncLogEntry(
-        organization_id=connection.organization_id, connection=connection, provider=KEY,
-        entity="invoice", local_id=str(contract.pk), action="payment.synced", status="ok",
-        message=redact(f"{contract.get_accounting_state_display()}: paid {state.paid} "
-                       f"of {state.total}"),
-        details={"invoice_id": str(row.get("Id")), "balance": str(row.get("Balance")),
-                 "state": state.state})
+def _payment_event(contract, row, state):
+    """A payment's sync-log line, (local id, message, details) for `log_events`."""
+    return (contract.pk,
+            f"{contract.get_accounting_state_display()}: paid {state.paid} of {state.total}",
+            {"invoice_id": str(row.get("Id")), "balance": str(row.get("Balance")),
+             "state": state.state})
 
 
 def mark_overdue(connection):
