@@ -9,8 +9,9 @@ fields (Balance, Total, Booked, @url ...) are never sent. On a PUT an empty valu
 importer can tell what changed where (see sync.py).
 """
 
-from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
+
+from integrations.importing.values import decimal, parse_date
 
 BLANK = "API_BLANK"
 CUSTOMER_NUMBER_PREFIX = "H"
@@ -18,15 +19,6 @@ LIMITS = {"reference": 50, "row_description": 255, "text_row": 40, "project_desc
 
 
 # -- small conversions ------------------------------------------------------------------------
-def decimal(value, default="0"):
-    if value in (None, ""):
-        value = default
-    try:
-        return Decimal(str(value).replace(",", ".").replace(" ", ""))
-    except InvalidOperation:
-        return Decimal(default)
-
-
 def money(value):
     """A JSON number with two decimals."""
     return float(decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
@@ -45,16 +37,6 @@ def quantity_text(value):
 
 def iso(value):
     return value.isoformat() if value else ""
-
-
-def parse_date(value):
-    """Fortnox sends empty dates as "" or null."""
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
 
 
 def cut(text, length):

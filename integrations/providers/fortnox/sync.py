@@ -36,7 +36,6 @@ links and sync-log lines are one insert each. Each new invoice still costs its G
 from django.utils import timezone
 
 from integrations import importing
-from integrations.errors import ProviderError
 from integrations.links import links_by_remote, local_records
 from integrations.mappings import category_for_account
 from integrations.providers.fortnox import mappers
@@ -125,7 +124,7 @@ class CustomerImporter(FortnoxImporter):
         self.write_fields(local, changes)
 
 
-class InvoiceImporter(FortnoxImporter):
+class InvoiceImporter(importing.InvoicesWithLines, FortnoxImporter):
     record_type = "invoice"
     list_path = "/3/invoices"
     collection = "Invoices"
@@ -133,19 +132,19 @@ class InvoiceImporter(FortnoxImporter):
     id_field = "DocumentNumber"
     search_param = "documentnumber"
     fields = mappers.INVOICE_FIELDS
-    snapshot_prefetch = ("lines",)
+    customer_importer = CustomerImporter
 
     def __init__(self, provider, client=None):
         super().__init__(provider, client)
         self.categories = category_for_account(self.organization, KEY)
         self.today = timezone.localdate()
-        self.customers = {}  # customer number -> local customer, for the run
         self.projects = {}  # project number -> local project or None, for the run
 
-    def local_model(self):
-        from accounting.models import Invoice
+    def invoice_status(self, remote):
+        return mappers.invoice_status(remote, today=self.today)
 
-        return Invoice
+    def customer_of(self, remote):
+        return str(remote.get("CustomerNumber") or "")
 
     def local_values(self, local):
         return mappers.invoice_values(local)
@@ -182,30 +181,10 @@ class InvoiceImporter(FortnoxImporter):
         """(customer, project) of each new invoice, resolved once per page: the links and
         records in bulk, a customer not imported yet read from Fortnox (before the
         transaction)."""
-        numbers = [str(remote.get("CustomerNumber") or "") for remote in remotes]
-        self._resolve_customers(numbers)
+        customers = self.resolve_customers([self.customer_of(remote) for remote in remotes])
         self._resolve_projects([str(remote.get("Project") or "") for remote in remotes])
-        return [(self.customers[number], self.projects.get(str(remote.get("Project") or "")))
-                for number, remote in zip(numbers, remotes, strict=True)]
-
-    def _resolve_customers(self, numbers):
-        from accounting.models import Customer
-
-        missing = sorted({n for n in numbers if n not in self.customers})
-        if not missing:
-            return
-        found = importing.linked_locals(self.connection, "customer", Customer, missing)
-        absent = [n for n in missing if n not in found]
-        if absent:
-            customers = CustomerImporter(self.provider, self.client)
-            for number in absent:
-                customers.import_one(number)
-            found.update(importing.linked_locals(self.connection, "customer", Customer, absent))
-        for number in missing:
-            if number not in found:
-                raise ProviderError(f"Fortnox invoice refers to customer {number}, which could "
-                                    "not be imported.")
-            self.customers[number] = found[number]
+        return [(customers[self.customer_of(remote)],
+                 self.projects.get(str(remote.get("Project") or ""))) for remote in remotes]
 
     def _resolve_projects(self, numbers):
         from accounting.models import Project
@@ -228,55 +207,7 @@ class InvoiceImporter(FortnoxImporter):
             number=str(remote.get("DocumentNumber") or ""), currency=currency,
             issue_date=mappers.parse_date(remote.get("InvoiceDate")) or self.today,
             our_reference=values["our_reference"], your_reference=values["your_reference"],
-            **mappers.invoice_status(remote, today=self.today))
-
-    def new_children(self, invoice, remote):
-        return self._lines(invoice, self.remote_values(remote)["lines"])
-
-    def create_local(self, remote, prepared):
-        from accounting.models import InvoiceLine
-
-        invoice = self.new_local(remote, prepared)
-        invoice.save()
-        InvoiceLine.objects.bulk_create(self.new_children(invoice, remote))
-        return invoice
-
-    def _replace_lines(self, invoice, lines):
-        from accounting.models import InvoiceLine
-
-        InvoiceLine.objects.filter(invoice=invoice).delete()
-        InvoiceLine.objects.bulk_create(self._lines(invoice, lines))
-
-    @staticmethod
-    def _lines(invoice, lines):
-        from accounting.models import InvoiceLine
-
-        return [InvoiceLine(invoice=invoice, description=desc[:200],
-                            quantity=mappers.decimal(qty), unit_price=mappers.decimal(price),
-                            discount_percent=mappers.decimal(discount), category=category,
-                            position=index)
-                for index, (desc, qty, price, discount, category) in enumerate(lines)]
-
-    def write_local(self, local, changes):
-        header = {k: v for k, v in changes.items() if k != "lines"}
-        if "issue_date" in header:
-            header["issue_date"] = mappers.parse_date(header["issue_date"]) or local.issue_date
-        if header:
-            self.write_fields(local, header)
-        if "lines" in changes:
-            self._replace_lines(local, changes["lines"])
-
-    def apply_rows(self, pairs):
-        """The page's status changes in one bulk write (no per-row logic needs a save)."""
-        return importing.bulk_write(self.local_model(), pairs,
-                                    lambda row: mappers.invoice_status(row, today=self.today))
-
-    def write_status(self, local, remote):
-        status = mappers.invoice_status(remote, today=self.today)
-        changed = {k: v for k, v in status.items() if getattr(local, k) != v}
-        if changed:
-            self.write_fields(local, changed)
-        return bool(changed)
+            **self.invoice_status(remote))
 
     def after_run(self, since, counts):
         """Payments listed on their own, then invoices that passed their due date."""

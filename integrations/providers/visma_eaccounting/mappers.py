@@ -13,8 +13,10 @@ becomes one article, `HUB-<CATEGORY>`, whose coding is the one with the mapped s
 and VAT rate (exports.py).
 """
 
-from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from integrations.importing.values import decimal, parse_date
 
 CUSTOMER_NUMBER_PREFIX = "H"
 ARTICLE_PREFIX = "HUB-"
@@ -24,15 +26,6 @@ CENT = Decimal("0.01")
 
 
 # -- small conversions ------------------------------------------------------------------------
-def decimal(value, default="0"):
-    if value in (None, ""):
-        value = default
-    try:
-        return Decimal(str(value).replace(",", ".").replace(" ", ""))
-    except InvalidOperation:
-        return Decimal(default)
-
-
 def money(value):
     return float(decimal(value).quantize(CENT, rounding=ROUND_HALF_UP))
 
@@ -50,15 +43,6 @@ def day(value):
     """A date as the spec's `date-time` (RFC 3339): midnight UTC, the same day in every
     company's time zone (Visma's countries are all east of Greenwich)."""
     return f"{value.isoformat()}T00:00:00Z" if value else None
-
-
-def parse_date(value):
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
 
 
 def parse_utc(value):

@@ -29,7 +29,6 @@ from datetime import timedelta
 from django.utils import timezone
 
 from integrations import importing
-from integrations.errors import ProviderError
 from integrations.providers.visma_eaccounting import mappers
 from integrations.providers.visma_eaccounting.client import VismaClient
 
@@ -120,25 +119,25 @@ class CustomerImporter(VismaImporter):
         self.write_fields(local, changes)
 
 
-class InvoiceImporter(VismaImporter):
+class InvoiceImporter(importing.InvoicesWithLines, VismaImporter):
     record_type = "invoice"
     path = "/v2/customerinvoices"
     stamp = "ModifiedUtc"
     fields = mappers.INVOICE_FIELDS
-    snapshot_prefetch = ("lines",)
+    customer_importer = CustomerImporter
 
     def __init__(self, provider, client=None):
         super().__init__(provider, client)
         self.today = timezone.localdate()
-        self.customers = {}  # Visma customer id -> local customer, for the run
+
+    def invoice_status(self, remote):
+        return mappers.invoice_status(remote, today=self.today)
+
+    def customer_of(self, remote):
+        return str(remote.get("CustomerId") or "")
 
     def list_params(self, since):
         return {"modifiedSinceUtc": mappers.query_time(since)}
-
-    def local_model(self):
-        from accounting.models import Invoice
-
-        return Invoice
 
     def local_values(self, local):
         return mappers.invoice_values(local)
@@ -158,27 +157,9 @@ class InvoiceImporter(VismaImporter):
         return self.prepare_creates([remote])[0]
 
     def prepare_creates(self, remotes):
-        """The customer of each new invoice, resolved once per page: links and records in
-        bulk, a customer not imported yet read from Visma (before the transaction)."""
-        from accounting.models import Customer
-
-        ids = [str(remote.get("CustomerId") or "") for remote in remotes]
-        missing = sorted({i for i in ids if i not in self.customers})
-        if missing:
-            found = importing.linked_locals(self.connection, "customer", Customer, missing)
-            absent = [i for i in missing if i not in found]
-            if absent:
-                customers = CustomerImporter(self.provider, self.client)
-                for remote_id in absent:
-                    customers.import_one(remote_id)
-                found.update(importing.linked_locals(self.connection, "customer", Customer,
-                                                     absent))
-            for remote_id in missing:
-                if remote_id not in found:
-                    raise ProviderError(f"A Visma eAccounting invoice refers to customer "
-                                        f"{remote_id}, which could not be imported.")
-                self.customers[remote_id] = found[remote_id]
-        return [self.customers[remote_id] for remote_id in ids]
+        """The customer of each new invoice, resolved once per page (before the transaction)."""
+        customers = self.resolve_customers([self.customer_of(remote) for remote in remotes])
+        return [customers[self.customer_of(remote)] for remote in remotes]
 
     def new_local(self, remote, customer):
         """The invoice with its payment status (no per-row logic needs a save)."""
@@ -193,62 +174,10 @@ class InvoiceImporter(VismaImporter):
             issue_date=mappers.parse_date(remote.get("InvoiceDate")) or self.today,
             our_reference=mappers.cut(remote.get("OurReference"), 100),
             your_reference=values["your_reference"],
-            **mappers.invoice_status(remote, today=self.today))
-
-    def new_children(self, invoice, remote):
-        return self._lines(invoice, self.remote_values(remote)["lines"])
-
-    def create_local(self, remote, customer):
-        from accounting.models import InvoiceLine
-
-        invoice = self.new_local(remote, customer)
-        invoice.save()
-        InvoiceLine.objects.bulk_create(self.new_children(invoice, remote))
-        return invoice
-
-    def _replace_lines(self, invoice, lines):
-        from accounting.models import InvoiceLine
-
-        InvoiceLine.objects.filter(invoice=invoice).delete()
-        InvoiceLine.objects.bulk_create(self._lines(invoice, lines))
-
-    @staticmethod
-    def _lines(invoice, lines):
-        from accounting.models import InvoiceLine
-
-        return [InvoiceLine(invoice=invoice, description=desc[:200],
-                            quantity=mappers.decimal(qty), unit_price=mappers.decimal(price),
-                            discount_percent=mappers.decimal(discount), category=category,
-                            position=index)
-                for index, (desc, qty, price, discount, category) in enumerate(lines)]
-
-    def write_local(self, local, changes):
-        header = {k: v for k, v in changes.items() if k != "lines"}
-        if "issue_date" in header:
-            header["issue_date"] = mappers.parse_date(header["issue_date"]) or local.issue_date
-        if header:
-            self.write_fields(local, header)
-        if "lines" in changes:
-            self._replace_lines(local, changes["lines"])
-
-    def write_status(self, local, remote):
-        status = mappers.invoice_status(remote, today=self.today)
-        changed = {k: v for k, v in status.items() if getattr(local, k) != v}
-        if changed:
-            self.write_fields(local, changed)
-            for name, value in changed.items():
-                setattr(local, name, value)
-        return bool(changed)
-
-    def apply_rows(self, pairs):
-        """A page of invoices whose rows and references are as agreed: only the payment fields
-        can have moved, written in one bulk update."""
-        return importing.bulk_write(self.local_model(), pairs,
-                                    lambda row: mappers.invoice_status(row, today=self.today))
+            **self.invoice_status(remote))
 
     def after_run(self, since, counts):
         importing.mark_overdue(self.connection, today=self.today)
-
 
 
 IMPORTERS = {"customer": CustomerImporter, "invoice": InvoiceImporter}
