@@ -304,6 +304,9 @@ POWEROFFICE_GO_SUBSCRIPTION_KEY = env.str("POWEROFFICE_GO_SUBSCRIPTION_KEY", def
 POWEROFFICE_GO_WEB_URL = env.str(
     "POWEROFFICE_GO_WEB_URL", default="https://godemo.poweroffice.net").rstrip("/")
 POWEROFFICE_GO_POLL_MINUTES = env.int("POWEROFFICE_GO_POLL_MINUTES", default=1)
+# Seconds an order export trusts the VAT codes it last read for its accounts (0: read every time).
+POWEROFFICE_GO_ACCOUNT_CHECK_SECONDS = env.int("POWEROFFICE_GO_ACCOUNT_CHECK_SECONDS",
+                                               default=600)
 
 # Tripletex (README, "Tripletex"). API base with /v2 (production https://tripletex.no/v2).
 TRIPLETEX_BASE_URL = env.str(

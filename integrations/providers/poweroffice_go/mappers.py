@@ -7,6 +7,8 @@ code. So the account mapping per category becomes each product's `StandardSalesA
 the VAT mapping is a check against the account's VAT code, not something we send.
 """
 
+import hashlib
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -61,6 +63,13 @@ def customer_payload(customer, *, reference):
         body.update({"IsPerson": True, "Name": customer.name, "FirstName": first,
                      "LastName": last})
     return _without_none(body)
+
+
+def customer_payload_digest(remote_id, body):
+    """A fingerprint of the customer body we last made true for one remote customer: equal
+    digests mean there is nothing new to send to it."""
+    text = json.dumps([str(remote_id), body], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _digits(value):

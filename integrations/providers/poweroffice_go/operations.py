@@ -65,18 +65,35 @@ def find_customer_by_reference(client, reference):
     return None
 
 
+# Link.data key: the digest of the customer body last sent to (or read back from) the linked
+# customer. An order skips GET /Customers/{id} (and the PATCH) while it matches.
+SENT_DIGEST = "sent_digest"
+# Marks a row `upsert_customer` took from the link instead of reading it from Go.
+REMEMBERED = "_remembered"
+
+
 def upsert_customer(provider, customer, *, reference, link_in_passing=True):
     """The PowerOffice Go customer for a local one: already linked (then updated), found by
     our reference, matched by org. number / e-mail / phone, or created. Returns the row.
 
     Linked here only when it is done in passing (for an order); a customer job's own link is
-    the engine's to store, after it has checked that the job is still this worker's."""
+    the engine's to store, after it has checked that the job is still this worker's. In passing,
+    a linked customer whose body is unchanged since we last made it true in Go is not read at
+    all: the row returned is then only {"Id", "Number"} from the link (`remembered_customer`)."""
     client = PowerOfficeGoClient(provider)
     body = mappers.customer_payload(customer, reference=reference)
     link = find_link(provider.connection, "customer", customer.pk)
+    if link_in_passing:
+        row = remembered_customer(link, body)
+        if row is not None:
+            return row
     row = None
     if link is not None:
-        row = client.get_json(f"/Customers/{link.remote_id}")
+        # 404: deleted in Go since; found again by reference or match below, else created.
+        response = client.request("GET", f"/Customers/{link.remote_id}",
+                                  expected=(200, 204, 404))
+        if response.status_code == 200 and response.content:
+            row = response.json()
     row = row or find_customer_by_reference(client, reference)
     if row is None:
         candidates = client.list("/Customers", {
@@ -93,9 +110,31 @@ def upsert_customer(provider, customer, *, reference, link_in_passing=True):
         if ops:
             client.patch(f"/Customers/{row['Id']}", ops)
     if link_in_passing:
+        kept = link.data if link is not None and isinstance(link.data, dict) else {}
+        data = {**kept, SENT_DIGEST: mappers.customer_payload_digest(row["Id"], body)}
         store_link(provider.connection, "customer", customer.pk, row["Id"],
-                   remote_number=row.get("Number"))
+                   remote_number=row.get("Number"), data=data)
     return row
+
+
+def remembered_customer(link, body):
+    """{"Id", "Number", REMEMBERED: True} of the linked customer when our body for it is the
+    one we last made true there; None when it must be read (no link, no digest, changed)."""
+    if link is None or not isinstance(link.data, dict):
+        return None
+    if link.data.get(SENT_DIGEST) != mappers.customer_payload_digest(link.remote_id, body):
+        return None
+    return {"Id": link.remote_id, "Number": link.remote_number, REMEMBERED: True}
+
+
+def forget_customer_digest(connection, customer_pk):
+    """The next order reads the linked customer again (it may be gone from Go)."""
+    link = find_link(connection, "customer", customer_pk)
+    if link is None or not isinstance(link.data, dict) or SENT_DIGEST not in link.data:
+        return
+    store_link(connection, "customer", customer_pk, link.remote_id,
+               remote_number=link.remote_number, remote_url=link.remote_url,
+               data={k: v for k, v in link.data.items() if k != SENT_DIGEST})
 
 
 def perform_customer(provider, job):
@@ -168,8 +207,7 @@ def perform_order(provider, job):
     if problems:
         raise blocked_error(problems)
     client = PowerOfficeGoClient(provider)
-    mismatches = checks.vat_mismatches(accounts, vats,
-                                       checks.account_vat_codes(client, accounts.values()))
+    mismatches = checks.account_vat_mismatches(client, accounts, vats)
     if mismatches:
         category, account, expected, actual = mismatches[0]
         raise PermanentError(
@@ -186,7 +224,14 @@ def perform_order(provider, job):
         contract, lines, customer_id=customer_row["Id"], product_ids=product_ids,
         reference=job.external_reference, defaults=defaults_for(job.organization),
         order_date=contract.signed_on or timezone.localdate())
-    return _order_result(client.post_json("/SalesOrders/Complete", body).json())
+    try:
+        return _order_result(client.post_json("/SalesOrders/Complete", body).json())
+    except Exception:
+        if customer_row.get(REMEMBERED):
+            # The customer was taken from memory: it may no longer exist in Go (404 "Customer
+            # with id = ... not found"), so the retry reads it again.
+            forget_customer_digest(provider.connection, customer.pk)
+        raise
 
 
 def find_order(provider, job):
