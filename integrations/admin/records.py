@@ -5,6 +5,8 @@ Connections are made and remade by the connect flows, never in admin; their cred
 never shown in any form, only whether some are stored.
 """
 
+from datetime import UTC, datetime
+
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
@@ -98,12 +100,19 @@ class SyncCursorAdmin(ConnectionChildAdmin):
 class RateLimitBucketAdmin(NoWritesMixin, admin.ModelAdmin):
     """Shared by every organization on this installation: for the operator (superusers) only."""
 
-    list_display = ("key", "in_window", "interactive_waiting_until")
-    readonly_fields = ("key", "admitted", "interactive_waiting_until")
+    list_display = ("key", "in_window", "person_waiting")
+    readonly_fields = ("key", "admitted", "person_waiting")
 
     @admin.display(description=_("admissions in the last window"))
     def in_window(self, obj):
         return len(obj.admitted)
+
+    @admin.display(description=_("a person waiting until"))
+    def person_waiting(self, obj):
+        # Seconds since the epoch; zero or negative (the last admission's mark) is nobody.
+        if obj.interactive_waiting_until <= 0:
+            return "-"
+        return datetime.fromtimestamp(obj.interactive_waiting_until, tz=UTC)
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser

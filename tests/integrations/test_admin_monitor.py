@@ -7,7 +7,7 @@ from html import escape
 import pytest
 from django.db import connection as db
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_q.models import OrmQ
 
 from integrations.models import Connection, SyncJob, SyncLogEntry, WebhookEvent
@@ -243,3 +243,25 @@ def test_webhook_event_shows_headers_and_a_shortened_body(admin_of, org, conn):
     assert "x" * 4000 in html and "x" * 4100 not in html
     assert "sekret-abc-123" not in html and "[redacted]" in html
     assert "application/json" in html and "X-Signature" in html
+
+
+def test_the_limiter_page_says_when_a_person_waits_not_the_books_raw_mark(django_user_model):
+    """The limiter keeps the last admission's mark as a negative number in the same column as
+    a waiting person's deadline: the operator sees a time or nobody, never the raw number."""
+    from datetime import UTC, datetime
+
+    from django.test import Client
+    from django.urls import reverse
+
+    from integrations.models import RateLimitBucket
+
+    waiting = datetime(2030, 5, 6, 7, 8, 9, tzinfo=UTC).timestamp()
+    RateLimitBucket.objects.create(key="k-nobody", admitted=[], interactive_waiting_until=-1234.5)
+    RateLimitBucket.objects.create(key="k-person", admitted=[], interactive_waiting_until=waiting)
+    browser = Client()
+    browser.force_login(django_user_model.objects.create_superuser("root", password="pw-123456"))
+    with translation.override("en"):
+        page = browser.get(reverse("admin:integrations_ratelimitbucket_changelist"),
+                           HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "-1234.5" not in page and "1234,5" not in page
+    assert "2030" in page
