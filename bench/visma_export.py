@@ -42,20 +42,14 @@ def build_world(base_url, count):
     from decimal import Decimal
 
     from django.conf import settings
-    from django.utils import timezone
 
     from accounting.models import Customer, Invoice, InvoiceLine, Organization
-    from integrations.models import AccountMapping, Connection, VatMapping
-    from integrations.providers.visma_eaccounting.models import VismaGrant
-    from sandbox.visma_eaccounting import seed
+    from bench.poll_scenarios.visma_eaccounting import connect
+    from integrations.models import AccountMapping, VatMapping
 
     settings.VISMA_EACCOUNTING_BASE_URL = base_url
     settings.VISMA_IDENTITY_URL = base_url
-    settings.VISMA_CLIENT_ID = seed.DEMO_CLIENT_ID
-    settings.VISMA_CLIENT_SECRET = seed.DEMO_CLIENT_SECRET
     settings.SYNC_RATE_LIMIT_MAX_WAIT_SECONDS = 30
-    seed.seed_demo()
-    company = seed.seed_company("Frost Bygg Bench")
     org = Organization.objects.create(slug="frost-bench", name="Frost Bygg Bench AB",
                                       country="SE", currency="SEK", language="sv")
     for category, account in (("labor", "3041"), ("material", "3001")):
@@ -63,20 +57,7 @@ def build_world(base_url, count):
                                   vat_code="10")
         AccountMapping.objects.create(organization=org, provider=KEY, category=category,
                                       account_number=account)
-    # A token fetched up front: the bench measures exports, not a refresh.
-    access = seed.access_headers(company)["Authorization"].removeprefix("Bearer ")
-    expires = timezone.now() + datetime.timedelta(hours=1)
-    grant = VismaGrant(organization=org, customer_id=company.external_id,
-                       company_name=company.name)
-    grant.set_credentials({"access_token": access, "refresh_token": "",
-                           "scope": seed.ALL_SCOPES}, expires_at=expires)
-    grant.save()
-    connection = Connection(organization=org, provider=KEY, status=Connection.Status.CONNECTED,
-                            remote_tenant_id=company.external_id,
-                            remote_company_name=company.name)
-    connection.set_credentials({"grant_id": grant.pk, "access_token": access,
-                                "scope": seed.ALL_SCOPES}, expires_at=expires)
-    connection.save()
+    connection, _company = connect(org, KEY, "Frost Bygg Bench", hours=1)
     customer = Customer.objects.create(organization=org, kind="company", name="Brf Solrosen",
                                        org_number="769600-1234", postal_code="11345",
                                        city="Stockholm", country="SE")

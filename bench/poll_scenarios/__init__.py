@@ -1,9 +1,9 @@
-"""What `bench/poll_cost.py` shares between its providers: the request counter, the goals and
-the printed table. One module per provider that polls (`<provider>.py`) has `rows(counter,
-base_url, open_count, new_count)`, which builds a world in the simulator (open invoices seeded
-in bulk with their local records and links, as an earlier import would have left them), runs
-the polls and returns the rows with their goals, and `roomy()`, which makes the limiters
-roomy: the bench counts, it does not wait."""
+"""What `bench/poll_cost.py` shares between its providers: the request counter, the links an
+earlier sync left, the goals and the printed table. One module per provider that polls
+(`<provider>.py`) has `rows(counter, base_url, open_count, new_count)`, which builds a world in
+the simulator (open invoices seeded in bulk with their local records and links, as an earlier
+import would have left them), runs the polls and returns the rows with their goals, and
+`roomy()`, which makes the limiters roomy: the bench counts, it does not wait."""
 
 import os
 from collections import deque
@@ -44,6 +44,18 @@ class Counter:
 # A poll's fixed queries (the shared limiter's five per request, cursors, overdue...) plus one
 # read of links, one of records and one bulk write per page: a constant, whatever is open.
 QUERY_BASE = 40
+
+
+def link_all(connection, record_type, local_rows, remote_ids, *, synced_at):
+    """A link from each local row to its remote id, pairwise, as an earlier sync would have
+    left them: in bulk."""
+    from integrations.models import Link
+
+    Link.objects.bulk_create([
+        Link(organization_id=connection.organization_id, connection=connection,
+             record_type=record_type, local_id=str(row.pk), remote_id=remote_id,
+             synced_at=synced_at)
+        for row, remote_id in zip(local_rows, remote_ids, strict=True)], batch_size=1000)
 
 
 def goal(row, *, requests, queries, note):

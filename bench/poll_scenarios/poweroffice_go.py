@@ -6,7 +6,7 @@ import datetime
 import uuid
 from decimal import Decimal
 
-from bench.poll_scenarios import QUERY_BASE, goal
+from bench.poll_scenarios import QUERY_BASE, goal, link_all
 
 
 def roomy():
@@ -22,7 +22,7 @@ def pogo_world(base_url, open_count):
 
     from accounting.models import Customer, Organization
     from contracts.models import Car, Contract
-    from integrations.models import Link, SyncCursor
+    from integrations.models import SyncCursor
     from integrations.providers.poweroffice_go import services
     from sandbox.models import SandboxRecord
     from sandbox.poweroffice_go import seed, store
@@ -60,10 +60,7 @@ def pogo_world(base_url, open_count):
                             "LastChangedDateTimeOffset": old, "_CreatedBy": ""})
         for n, guid in enumerate(ids)], batch_size=1000)
     now = timezone.now()
-    Link.objects.bulk_create([
-        Link(organization=org, connection=connection, record_type="invoice",
-             local_id=str(contract.pk), remote_id=guid, synced_at=now)
-        for contract, guid in zip(contracts, ids, strict=True)], batch_size=1000)
+    link_all(connection, "invoice", contracts, ids, synced_at=now)
     SyncCursor.objects.update_or_create(
         connection=connection, record_type="outgoing_invoice_balance",
         defaults={"organization": org, "value": store.stamp(now - datetime.timedelta(hours=1))})

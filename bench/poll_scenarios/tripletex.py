@@ -5,7 +5,7 @@ nothing changed, and 100 partly paid at once (Tripletex makes no invoices we imp
 import datetime
 from decimal import Decimal
 
-from bench.poll_scenarios import goal
+from bench.poll_scenarios import goal, link_all
 
 KEY = "tripletex"
 CHUNK = 1000  # invoice ids per request
@@ -31,7 +31,6 @@ def world(base_url, open_count):
 
     from accounting.models import Customer, Organization
     from contracts.models import Car, Contract
-    from integrations.models import Link
     from integrations.providers.tripletex import inbound, views
     from sandbox.models import SandboxRecord
     from sandbox.tripletex import seed
@@ -69,10 +68,7 @@ def world(base_url, open_count):
             "amountCurrencyOutstanding": 100000.0, "isCredited": False, "orders": []})
         for n, remote_id in enumerate(ids)], batch_size=1000)
     now = timezone.now()
-    Link.objects.bulk_create([
-        Link(organization=org, connection=connection, record_type="invoice",
-             local_id=str(contract.pk), remote_id=remote_id, synced_at=now)
-        for contract, remote_id in zip(contracts, ids, strict=True)], batch_size=1000)
+    link_all(connection, "invoice", contracts, ids, synced_at=now)
     return connection, company, ids
 
 

@@ -27,6 +27,40 @@ def roomy():
     RATE_LIMIT.limit = 100_000
 
 
+def connect(organization, key, company_name, *, hours):
+    """A company `company_name` in the Visma simulator (the demo client seeded, its id and
+    secret in the settings) and `organization`'s `key` connection to it on a shared grant, with
+    a token fetched up front, valid for `hours`: a bench measures polls and exports, not a
+    refresh. The Visma integrations (eAccounting, payroll) share the grant and its identity
+    server. Returns (connection, company)."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from integrations.models import Connection
+    from integrations.providers.visma_eaccounting.models import VismaGrant
+    from sandbox.visma_eaccounting import seed
+
+    settings.VISMA_CLIENT_ID = seed.DEMO_CLIENT_ID
+    settings.VISMA_CLIENT_SECRET = seed.DEMO_CLIENT_SECRET
+    seed.seed_demo()
+    company = seed.seed_company(company_name)
+    access = seed.access_headers(company)["Authorization"].removeprefix("Bearer ")
+    expires = timezone.now() + datetime.timedelta(hours=hours)
+    grant = VismaGrant(organization=organization, customer_id=company.external_id,
+                       company_name=company.name)
+    grant.set_credentials({"access_token": access, "refresh_token": "",
+                           "scope": seed.ALL_SCOPES}, expires_at=expires)
+    grant.save()
+    connection = Connection(organization=organization, provider=key,
+                            status=Connection.Status.CONNECTED,
+                            remote_tenant_id=company.external_id,
+                            remote_company_name=company.name)
+    connection.set_credentials({"grant_id": grant.pk, "access_token": access,
+                                "scope": seed.ALL_SCOPES}, expires_at=expires)
+    connection.save()
+    return connection, company
+
+
 def world(base_url, open_count):
     """A connected company with one customer and `open_count` unpaid invoices in Visma, each
     linked to its local invoice with the snapshot an import would have left. Returns
@@ -36,10 +70,9 @@ def world(base_url, open_count):
 
     from accounting.models import Customer, Invoice, InvoiceLine, Organization
     from integrations.links import store_link
-    from integrations.models import Connection, Link, SyncCursor
+    from integrations.models import Link, SyncCursor
     from integrations.providers.visma_eaccounting import mappers
     from integrations.providers.visma_eaccounting.client import VismaClient
-    from integrations.providers.visma_eaccounting.models import VismaGrant
     from integrations.providers.visma_eaccounting.provider import VismaEaccounting
     from integrations.providers.visma_eaccounting.sync import InvoiceImporter
     from sandbox.models import SandboxRecord
@@ -47,26 +80,10 @@ def world(base_url, open_count):
 
     settings.VISMA_EACCOUNTING_BASE_URL = base_url
     settings.VISMA_IDENTITY_URL = base_url
-    settings.VISMA_CLIENT_ID = seed.DEMO_CLIENT_ID
-    settings.VISMA_CLIENT_SECRET = seed.DEMO_CLIENT_SECRET
-    seed.seed_demo()
-    company = seed.seed_company(f"Frost Bygg Poll {open_count}")
     org = Organization.objects.create(slug=f"frost-visma-poll-{open_count}",
                                       name="Frost Bygg Poll", country="SE", currency="SEK",
                                       language="sv")
-    access = seed.access_headers(company)["Authorization"].removeprefix("Bearer ")
-    expires = timezone.now() + datetime.timedelta(hours=2)
-    grant = VismaGrant(organization=org, customer_id=company.external_id,
-                       company_name=company.name)
-    grant.set_credentials({"access_token": access, "refresh_token": "",
-                           "scope": seed.ALL_SCOPES}, expires_at=expires)
-    grant.save()
-    connection = Connection(organization=org, provider=KEY, status=Connection.Status.CONNECTED,
-                            remote_tenant_id=company.external_id,
-                            remote_company_name=company.name)
-    connection.set_credentials({"grant_id": grant.pk, "access_token": access,
-                                "scope": seed.ALL_SCOPES}, expires_at=expires)
-    connection.save()
+    connection, company = connect(org, KEY, f"Frost Bygg Poll {open_count}", hours=2)
 
     client = VismaClient(VismaEaccounting(connection))
     remote_customer = client.send("POST", "/v2/customers", {

@@ -17,7 +17,8 @@ import datetime
 import uuid
 from decimal import Decimal
 
-from bench.poll_scenarios import goal
+from bench.poll_scenarios import goal, link_all
+from bench.poll_scenarios.visma_eaccounting import connect
 
 KEY = "visma_payroll"
 PAGE = 500  # the client's page size
@@ -101,34 +102,15 @@ def world(base_url, open_count):
     from django.utils import timezone
 
     from accounting.models import Employee, Organization, Payslip
-    from integrations.models import Connection, Link
-    from integrations.providers.visma_eaccounting.models import VismaGrant
     from integrations.providers.visma_payroll.models import PayslipResult, WageRunSeen
     from sandbox.models import SandboxRecord
-    from sandbox.visma_eaccounting import seed
 
     settings.VISMA_PAYROLL_BASE_URL = base_url
     settings.VISMA_IDENTITY_URL = base_url.replace(f"/sandbox/{KEY}", "/sandbox/visma_eaccounting")
-    settings.VISMA_CLIENT_ID = seed.DEMO_CLIENT_ID
-    settings.VISMA_CLIENT_SECRET = seed.DEMO_CLIENT_SECRET
-    seed.seed_demo()
-    company = seed.seed_company(f"Frost Bygg Lön {open_count}")
     org = Organization.objects.create(slug=f"frost-payroll-poll-{open_count}",
                                       name="Frost Bygg Lön", country="SE", currency="SEK",
                                       language="sv")
-    access = seed.access_headers(company)["Authorization"].removeprefix("Bearer ")
-    expires = timezone.now() + datetime.timedelta(hours=2)
-    grant = VismaGrant(organization=org, customer_id=company.external_id,
-                       company_name=company.name)
-    grant.set_credentials({"access_token": access, "refresh_token": "",
-                           "scope": seed.ALL_SCOPES}, expires_at=expires)
-    grant.save()
-    connection = Connection(organization=org, provider=KEY, status=Connection.Status.CONNECTED,
-                            remote_tenant_id=company.external_id,
-                            remote_company_name=company.name)
-    connection.set_credentials({"grant_id": grant.pk, "access_token": access,
-                                "scope": seed.ALL_SCOPES}, expires_at=expires)
-    connection.save()
+    connection, company = connect(org, KEY, f"Frost Bygg Lön {open_count}", hours=2)
 
     count = max(1, open_count // RUNS)
     employees = Employee.objects.bulk_create([
@@ -142,10 +124,7 @@ def world(base_url, open_count):
                             "EmployeeNumber": e.employee_number, "Type": 0, "State": 1})
         for e, remote in zip(employees, remote_ids, strict=True)], batch_size=1000)
     now = timezone.now()
-    Link.objects.bulk_create([
-        Link(organization=org, connection=connection, record_type="employee",
-             local_id=str(e.pk), remote_id=remote, synced_at=now)
-        for e, remote in zip(employees, remote_ids, strict=True)], batch_size=1000)
+    link_all(connection, "employee", employees, remote_ids, synced_at=now)
     pairs = [(e.pk, remote) for e, remote in zip(employees, remote_ids, strict=True)]
     stamp = _stamp(now - datetime.timedelta(days=1))
     open_slips = {}

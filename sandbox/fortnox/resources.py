@@ -328,49 +328,50 @@ class SalaryTransactions(Resource):
         return entity
 
 
-class AttendanceTransactions(Resource):
-    kind, path = "attendancetransaction", "attendancetransactions"
-    single, plural = "AttendanceTransaction", "AttendanceTransactions"
-    id_field, scope, what = "id", "salary", "närvarotransaktionen"
-    # The spec's single entity has no `id` (only list rows do); the simulator answers with it
-    # so that a created transaction can be addressed.
-    payload, entity = fields.ATTENDANCE_TRANSACTION, fields.ATTENDANCE_TRANSACTION_ENTITY
+class CauseTransactions(Resource):
+    """An employee's hours on a day under a cause code, the shape attendance and absence
+    transactions share; each names its cause codes."""
+    id_field, scope = "id", "salary"
     required = ("EmployeeId", "CauseCode", "Date")
     exact = {"employeeid": "EmployeeId", "date": "Date"}
     lastmodified = False
     numbered = False
     item_methods = ("GET", "PUT", "DELETE")
+    cause_codes = frozenset()
 
     def complete(self, tenant, entity, previous):
         require_existing(tenant, "employee", entity["EmployeeId"], "anställd")
-        require_choice(entity["CauseCode"], CAUSE_CODES, "CauseCode")
+        require_choice(entity["CauseCode"], self.cause_codes, "CauseCode")
         require_existing(tenant, "project", entity.get("Project"), "projekt")
+        return entity
+
+
+class AttendanceTransactions(CauseTransactions):
+    kind, path = "attendancetransaction", "attendancetransactions"
+    single, plural = "AttendanceTransaction", "AttendanceTransactions"
+    what = "närvarotransaktionen"
+    # The spec's single entity has no `id` (only list rows do); the simulator answers with it
+    # so that a created transaction can be addressed.
+    payload, entity = fields.ATTENDANCE_TRANSACTION, fields.ATTENDANCE_TRANSACTION_ENTITY
+    cause_codes = CAUSE_CODES
+
+    def complete(self, tenant, entity, previous):
+        entity = super().complete(tenant, entity, previous)
         entity["Hours"] = store.plain(store.decimal(entity.get("Hours"), "Hours"))
         return entity
 
 
-
-class AbsenceTransactions(Resource):
+class AbsenceTransactions(CauseTransactions):
     kind, path = "absencetransaction", "absencetransactions"
     single, plural = "AbsenceTransaction", "AbsenceTransactions"
-    id_field, scope, what = "id", "salary", "frånvarotransaktionen"
+    what = "frånvarotransaktionen"
     payload, entity = fields.ABSENCE_TRANSACTION, fields.ABSENCE_TRANSACTION_ENTITY
-    required = ("EmployeeId", "CauseCode", "Date")
-    exact = {"employeeid": "EmployeeId", "date": "Date"}
-    lastmodified = False
-    numbered = False
-    item_methods = ("GET", "PUT", "DELETE")
-
-    def complete(self, tenant, entity, previous):
-        require_existing(tenant, "employee", entity["EmployeeId"], "anställd")
-        require_choice(entity["CauseCode"], ABSENCE_CAUSE_CODES, "CauseCode")
-        require_existing(tenant, "project", entity.get("Project"), "projekt")
-        return entity
+    cause_codes = ABSENCE_CAUSE_CODES
 
     def of_employee_day_and_code(self, tenant, employee_id, day, code):
         """`GET 3/absencetransactions/{EmployeeId}/{Date}/{Code}`: a list, as the spec says
         (an employee may have several absences of one kind on one day)."""
-        require_choice(code, ABSENCE_CAUSE_CODES, "Code")
+        require_choice(code, self.cause_codes, "Code")
         day = store.parse_date(day, "Date").isoformat()
         return [record for record in self.select(list(store.records(tenant, self.kind)),
                                                  {"employeeid": employee_id, "date": day})

@@ -17,9 +17,9 @@ import time_machine
 
 from integrations import ratelimit
 from integrations.errors import RateLimitedError, RetryableError
-from integrations.http import ProviderClient
 from integrations.models import RateLimitBucket
 from integrations.ratelimit import BACKGROUND, INTERACTIVE, RateLimitPolicy, try_acquire
+from tests.integrations.ratelimit_doubles import LimitedClient, LimitedProvider
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -116,21 +116,6 @@ def test_a_429_pauses_every_caller_on_the_key_until_retry_after(python_clock):
     assert try_acquire("other-key", policy).granted
     python_clock.shift(0.11)
     assert all(try_acquire("k", policy).granted for _ in range(10))
-
-
-class LimitedClient(ProviderClient):
-    base_url = "https://limited.test"
-    uses_access_token = False
-
-
-class LimitedProvider:
-    key = "limited"
-    name = "Limited"
-    connection = None
-    rate_limit = RateLimitPolicy(limit=5, window_seconds=1)
-
-    def rate_limit_key(self, path=""):
-        return "limited:scope"
 
 
 def test_a_429_from_the_provider_holds_back_the_other_workers_on_the_key(python_clock):

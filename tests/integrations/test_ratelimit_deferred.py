@@ -17,9 +17,9 @@ from django.test.utils import CaptureQueriesContext
 
 from integrations import ratelimit
 from integrations.errors import RateLimitedError
-from integrations.http import ProviderClient
 from integrations.models import RateLimitBucket
 from integrations.ratelimit import RateLimitPolicy, try_acquire
+from tests.integrations.ratelimit_doubles import LimitedClient, LimitedProvider
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -100,21 +100,6 @@ def test_each_key_gets_its_own_releases(python_clock):
         assert _books("a")[0] == pytest.approx(START + 0.1)
         assert _books("b") == [b.ticket]
     assert _books("b") == [pytest.approx(START + 0.1)]
-
-
-class LimitedClient(ProviderClient):
-    base_url = "https://limited.test"
-    uses_access_token = False
-
-
-class LimitedProvider:
-    key = "limited"
-    name = "Limited"
-    connection = None
-    rate_limit = RateLimitPolicy(limit=5, window_seconds=1)
-
-    def rate_limit_key(self, path=""):
-        return "limited:scope"
 
 
 def test_a_429_writes_the_release_before_it_fills_the_window(python_clock):

@@ -256,23 +256,34 @@ def employee_payload(employee):
     return {"Employee": body}
 
 
-def attendance_payload(entry, *, employee_id, cause_code, project_number=""):
+def _cause_transaction(wrapper, entry, hours, *, employee_id, cause_code, project_number):
+    """An attendance or absence transaction: the two have one shape but for `Hours`."""
     body = {"EmployeeId": employee_id, "CauseCode": cause_code, "Date": iso(entry.date),
-            "Hours": quantity_text(entry.hours)}
+            "Hours": hours}
     if project_number:
         body["Project"] = project_number
-    return {"AttendanceTransaction": body}
+    return {wrapper: body}
 
 
-def attendance_matches(remote, payload):
-    """Is this Fortnox attendance row the one `payload` describes? Compared exactly (hours as
-    numbers), since Fortnox's list filters are not a promise of equality."""
-    mine = payload["AttendanceTransaction"]
+def _same_cause_transaction(remote, mine):
+    """Compared exactly (hours as numbers), since Fortnox's list filters are not a promise of
+    equality."""
     return (str(remote.get("EmployeeId")) == mine["EmployeeId"]
             and str(remote.get("Date"))[:10] == mine["Date"]
             and remote.get("CauseCode") == mine["CauseCode"]
             and decimal(remote.get("Hours")) == decimal(mine["Hours"])
             and (remote.get("Project") or "") == mine.get("Project", ""))
+
+
+def attendance_payload(entry, *, employee_id, cause_code, project_number=""):
+    return _cause_transaction("AttendanceTransaction", entry, quantity_text(entry.hours),
+                              employee_id=employee_id, cause_code=cause_code,
+                              project_number=project_number)
+
+
+def attendance_matches(remote, payload):
+    """Is this Fortnox attendance row the one `payload` describes?"""
+    return _same_cause_transaction(remote, payload["AttendanceTransaction"])
 
 
 def hours_number(value):
@@ -285,22 +296,14 @@ def absence_payload(entry, *, employee_id, cause_code, project_number=""):
     """A time entry marked as an absence as a Fortnox absence transaction. `Extent` and
     `HolidayEntitling` are left to Fortnox (its defaults for the cause code): our entries say
     how many hours, not what share of the day or whether it earns holiday."""
-    body = {"EmployeeId": employee_id, "CauseCode": cause_code, "Date": iso(entry.date),
-            "Hours": hours_number(entry.hours)}
-    if project_number:
-        body["Project"] = project_number
-    return {"AbsenceTransaction": body}
+    return _cause_transaction("AbsenceTransaction", entry, hours_number(entry.hours),
+                              employee_id=employee_id, cause_code=cause_code,
+                              project_number=project_number)
 
 
 def absence_matches(remote, payload):
-    """Is this Fortnox absence row the one `payload` describes? Compared exactly, as for
-    attendance."""
-    mine = payload["AbsenceTransaction"]
-    return (str(remote.get("EmployeeId")) == mine["EmployeeId"]
-            and str(remote.get("Date"))[:10] == mine["Date"]
-            and remote.get("CauseCode") == mine["CauseCode"]
-            and decimal(remote.get("Hours")) == decimal(mine["Hours"])
-            and (remote.get("Project") or "") == mine.get("Project", ""))
+    """Is this Fortnox absence row the one `payload` describes?"""
+    return _same_cause_transaction(remote, payload["AbsenceTransaction"])
 
 
 def salary_payloads(payslip, lines, *, employee_id, salary_codes):
