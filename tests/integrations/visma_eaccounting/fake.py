@@ -281,5 +281,5 @@ class FakeVisma(ProviderEdge):
         invoice.update({"RemainingAmount": float(remaining),
                         "RemainingAmountInvoiceCurrency": float(remaining),
                         "PaymentStatus": 0 if remaining <= 0 else 1,
-                        "PaymentDate": timezone.now().date().isoformat() + "T00:00:00",
+                        "PaymentDate": timezone.localdate().isoformat() + "T00:00:00",
                         "ModifiedUtc": self._stamp()})
