@@ -4,10 +4,12 @@ queries with CaptureQueriesContext), never timed."""
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import connection as db
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounting.models import Invoice
 from integrations.providers.fortnox import sync
@@ -20,8 +22,10 @@ CUSTOMER = {"CustomerNumber": "1001", "Name": "Villa Ek", "Type": "PRIVATE", "Ci
 
 
 def _invoice(number, **extra):
+    # Due a month from today, whenever the test runs: past its due date it would turn overdue.
+    due = (timezone.localdate() + timedelta(days=30)).isoformat()
     return {"DocumentNumber": str(number), "CustomerNumber": "1001", "CustomerName": "Villa Ek",
-            "InvoiceDate": "2026-11-05", "DueDate": "2026-12-05", "Currency": "SEK",
+            "InvoiceDate": "2026-11-05", "DueDate": due, "Currency": "SEK",
             "OurReference": "Karin", "YourReference": "Eva", "VATIncluded": False,
             "InvoiceRows": [{"Description": "Altanbygge", "DeliveredQuantity": "10",
                              "Price": 550, "AccountNumber": 3051, "VAT": 25, "RowId": 1}],

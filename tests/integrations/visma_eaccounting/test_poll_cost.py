@@ -29,7 +29,9 @@ def seed_invoices(visma, count):
     for n in range(count):
         invoice = {"Id": str(uuid.uuid4()), "InvoiceNumber": 1000 + n,
                    "CustomerId": customer["Id"], "InvoiceDate": "2026-11-05T00:00:00",
-                   "DueDate": "2026-12-31T00:00:00", "CurrencyCode": "SEK",
+                   # Due a month from today: past its due date it would turn overdue.
+                   "DueDate": f"{timezone.localdate() + timedelta(days=30)}T00:00:00",
+                   "CurrencyCode": "SEK",
                    "YourReference": "Eva", "OurReference": "", "IncludesVat": False,
                    "Rows": [{"Text": "Altanbygge", "Quantity": 10, "UnitPrice": 550,
                              "DiscountPercentage": 0, "ArticleNumber": "HUB-LABOR",
