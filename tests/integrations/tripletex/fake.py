@@ -6,6 +6,7 @@ invoice, invoices, event subscriptions. Every body we send is validated against 
 import base64
 import itertools
 import re
+from datetime import date, timedelta
 from urllib.parse import unquote, urlsplit
 
 from tests.integrations.provider_edge import ProviderEdge
@@ -230,7 +231,10 @@ class TripletexEdge(ProviderEdge):
         total = sum(line["count"] * line["unitPriceExcludingVatCurrency"]
                     for line in order["orderLines"]) * 1.25
         invoice = {"id": next(self.ids), "invoiceNumber": next(self.numbers),
-                   "invoiceDate": query["invoiceDate"], "invoiceDueDate": "2026-12-15",
+                   "invoiceDate": query["invoiceDate"],
+                   # Tripletex's default terms: due 14 days after the invoice date.
+                   "invoiceDueDate": (date.fromisoformat(query["invoiceDate"])
+                                      + timedelta(days=14)).isoformat(),
                    "amount": round(total, 2), "amountOutstanding": round(total, 2),
                    "orders": [{"id": order_id}]}
         with self.lock:
