@@ -110,20 +110,28 @@ def store_link(connection, record_type, local_id, remote_id, *, remote_number=""
         defaults["remote_modified_at"] = remote_modified_at
     link = Link(connection=connection, record_type=record_type, local_id=str(local_id),
                 **defaults)
-    try:
-        with transaction.atomic():
-            Link.objects.bulk_create(
-                [link], update_conflicts=True,
-                unique_fields=["connection", "record_type", "local_id"],
-                update_fields=["organization" if name == "organization_id" else name
-                               for name in defaults])
-    except IntegrityError as exc:
-        other = find_link_by_remote(connection, record_type, remote_id)
-        if other is None or other.local_id == str(local_id):
-            raise
-        raise LinkConflict(
-            _("The remote %(record_type)s %(remote_id)s is already linked to another local "
-              "record (%(local_id)s); unlink one of them in admin (Links).")
-            % {"record_type": record_type, "remote_id": remote_id, "local_id": other.local_id}
-        ) from exc
+    # PostgreSQL resolves ON CONFLICT only on the named constraint: a worker storing the same
+    # link at the same moment can still trip the remote one. That is the same link, not a
+    # conflict: the statement is sent once more, and then updates the row the other one made.
+    for again in (True, False):
+        try:
+            with transaction.atomic():
+                Link.objects.bulk_create(
+                    [link], update_conflicts=True,
+                    unique_fields=["connection", "record_type", "local_id"],
+                    update_fields=["organization" if name == "organization_id" else name
+                                   for name in defaults])
+            return link
+        except IntegrityError as exc:
+            other = find_link_by_remote(connection, record_type, remote_id)
+            if other is not None and other.local_id == str(local_id) and again:
+                continue
+            if other is None or other.local_id == str(local_id):
+                raise
+            raise LinkConflict(
+                _("The remote %(record_type)s %(remote_id)s is already linked to another "
+                  "local record (%(local_id)s); unlink one of them in admin (Links).")
+                % {"record_type": record_type, "remote_id": remote_id,
+                   "local_id": other.local_id}
+            ) from exc
     return link
