@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 import uuid
+from contextlib import nullcontext
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -102,6 +103,69 @@ def bare_requests(count):
     return [("GET", OK_PATH, None, {})] * count
 
 
+def _cpu_seconds(pids):
+    """User + system CPU seconds the processes `pids` have used so far (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def _processes(predicate):
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if predicate(entry):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def server_pids(server):
+    """gunicorn's master and its workers."""
+    def ours(entry):
+        ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        return int(entry.name) == server.pid or ppid == server.pid
+    return _processes(ours)
+
+
+def database_pids():
+    """Every PostgreSQL process on this machine (its backends do the inserts; the WAL writer,
+    checkpointer and the rest follow from them)."""
+    return _processes(lambda entry: (entry / "comm").read_text().strip() == "postgres")
+
+
+class CpuMeter:
+    """CPU seconds used by the server (gunicorn and `run_dispatcher`, which queues the tasks of
+    accepted events) and the database while requests run."""
+
+    def __init__(self, server, vendor, dispatcher=None):
+        self.server, self.vendor, self.dispatcher = server, vendor, dispatcher
+        self.used = {"server": 0.0, "database": 0.0, "dispatcher": 0.0}
+
+    def _now(self):
+        return (_cpu_seconds(self._server_pids), _cpu_seconds(self._db_pids),
+                _cpu_seconds([self.dispatcher.pid] if self.dispatcher else []))
+
+    def __enter__(self):
+        self._server_pids = server_pids(self.server)
+        self._db_pids = database_pids() if self.vendor == "postgresql" else []
+        self._start = self._now()
+        return self
+
+    def __exit__(self, *exc):
+        for name, end, start in zip(("server", "database", "dispatcher"), self._now(),
+                                    self._start, strict=True):
+            self.used[name] += end - start
+
+
 def _client(port, items, threads, go, results):
     """One client process: `threads` threads take the next request until none are left."""
     lock = threading.Lock()
@@ -135,17 +199,19 @@ def _client(port, items, threads, go, results):
 
     pool = [threading.Thread(target=work) for _ in range(threads)]
     go.wait()
-    started = time.time()
+    started, cpu = time.time(), time.process_time()
     for thread in pool:
         thread.start()
     for thread in pool:
         thread.join()
-    results.put((started, time.time(), latencies, failures[:5], len(failures)))
+    results.put((started, time.time(), latencies, failures[:5], len(failures),
+                 time.process_time() - cpu))
 
 
-def drive(port, items, *, concurrency, processes):
+def drive(port, items, *, concurrency, processes, meter=None):
     """Send `items` with `concurrency` requests in flight. Returns (elapsed s, latencies,
-    failures, examples of failures)."""
+    failures, examples of failures, the clients' CPU seconds); `meter` (a CpuMeter) adds the
+    server's and the database's."""
     ctx = multiprocessing.get_context("fork")
     go, results = ctx.Event(), ctx.Queue()
     shares = [items[i::processes] for i in range(processes)]
@@ -154,23 +220,28 @@ def drive(port, items, *, concurrency, processes):
                for share in shares]
     for client in clients:
         client.start()
-    go.set()
-    outcomes = [results.get() for _ in clients]
+    with meter or nullcontext():
+        go.set()
+        outcomes = [results.get() for _ in clients]
     for client in clients:
         client.join()
     elapsed = max(o[1] for o in outcomes) - min(o[0] for o in outcomes)
     return (elapsed, [x for o in outcomes for x in o[2]], sum(o[4] for o in outcomes),
-            [e for o in outcomes for e in o[3]])
+            [e for o in outcomes for e in o[3]], sum(o[5] for o in outcomes))
 
 
-def summary(runs):
-    """(requests/s, p50 ms, p99 ms, failures, examples) over several `drive` runs."""
+def summary(runs, meter):
+    """(requests/s, p50 ms, p99 ms, failures, examples, CPU ms per request of the server, the
+    database and the clients) over several `drive` runs."""
     elapsed = sum(r[0] for r in runs)
     latencies = sorted(x for r in runs for x in r[1])
     p50 = statistics.median(latencies) * 1000 if latencies else float("nan")
     p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000 if latencies else float("nan")
+    per = 1000 / max(1, len(latencies))
+    cpu = ((meter.used["server"] + meter.used["dispatcher"]) * per, meter.used["database"] * per,
+           sum(r[4] for r in runs) * per, meter.used["dispatcher"] * per)
     return (len(latencies) / elapsed, p50, p99, sum(r[2] for r in runs),
-            [e for r in runs for e in r[3]][:3])
+            [e for r in runs for e in r[3]][:3], cpu)
 
 
 def _free_port():
@@ -205,6 +276,35 @@ def serve(env, port, log_path, app, workers):
     sys.exit(f"gunicorn did not answer: {log_path.read_text()[-2000:]}")
 
 
+def start_dispatcher(env, log_path):
+    """`run_dispatcher` as production runs it (`make run`, the Procfile): its sweep queues the
+    tasks of the events the endpoint accepted, so what that costs is measured too. Returns once
+    it sweeps (its start-up is not measured)."""
+    log = open(log_path, "w")  # noqa: SIM115  (the process writes it until it stops)
+    dispatcher = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "run_dispatcher"], env=env, cwd=str(ROOT),
+        stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while "sweeping every" not in log_path.read_text():
+        if dispatcher.poll() is not None or time.monotonic() > deadline:
+            sys.exit(f"run_dispatcher did not start: {log_path.read_text()[-2000:]}")
+        time.sleep(0.2)
+    time.sleep(1)  # its first sweeps (compiling its queries) are behind it
+    return dispatcher
+
+
+def wait_until_relayed(timeout=60):
+    """Until no accepted event waits for its task (the dispatcher's sweep)."""
+    from integrations.models import WebhookEvent
+
+    deadline = time.monotonic() + timeout
+    while WebhookEvent.objects.filter(status=WebhookEvent.Status.ACCEPTED).exists():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=3000)
@@ -234,7 +334,7 @@ def main():
     from django.test.utils import setup_databases, teardown_databases
 
     old_config = setup_databases(verbosity=0, interactive=False)
-    server = None
+    server = dispatcher = None
     try:
         secret = build_world()
         env["DATABASE_URL"] = _database_url(settings.DATABASES["default"], temp_dir.name)
@@ -242,6 +342,7 @@ def main():
         port = _free_port()
         log_path = Path(temp_dir.name) / "gunicorn.log"
         server = serve(env, port, log_path, args.app, args.workers)
+        dispatcher = start_dispatcher(env, Path(temp_dir.name) / "dispatcher.log")
         run = dict(concurrency=args.concurrency, processes=args.clients)
         warm = max(100, args.requests // 10)
         drive(port, bare_requests(warm), **run)  # every worker loaded and connected
@@ -249,25 +350,44 @@ def main():
         # Alternating rounds, so a busy moment of the machine falls on both sides alike.
         share = args.requests // args.rounds
         bare_runs, hook_runs = [], []
+        bare_cpu = CpuMeter(server, db.vendor, dispatcher)
+        hook_cpu = CpuMeter(server, db.vendor, dispatcher)
         for _ in range(args.rounds):
-            bare_runs.append(drive(port, bare_requests(share), **run))
-            hook_runs.append(drive(port, signed_requests(secret, share), **run))
-        bare, hooks = summary(bare_runs), summary(hook_runs)
+            bare_runs.append(drive(port, bare_requests(share), meter=bare_cpu, **run))
+            hook_runs.append(drive(port, signed_requests(secret, share), meter=hook_cpu, **run))
+        bare, hooks = summary(bare_runs, bare_cpu), summary(hook_runs, hook_cpu)
+        from django_q.models import OrmQ
+
         from integrations.models import WebhookEvent
 
-        queued = WebhookEvent.objects.filter(status=WebhookEvent.Status.QUEUED).count()
-        report(args, db.vendor, bare, hooks, queued,
-               expected=warm + share * args.rounds)
+        wait_until_relayed()
+        queued = {str(pk) for pk in WebhookEvent.objects.filter(
+            status=WebhookEvent.Status.QUEUED).values_list("pk", flat=True)}
+        tasked = {pk for row in OrmQ.objects.all() for pk in _event_ids(row.task)}
+        report(args, db.vendor, bare, hooks, len(queued & tasked),
+               expected=warm + share * args.rounds, tasks=OrmQ.objects.count())
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
+        if dispatcher is not None:
+            dispatcher.terminate()
+            dispatcher.wait(timeout=30)
         connections.close_all()
         teardown_databases(old_config, verbosity=0)
         temp_dir.cleanup()
 
 
-def report(args, vendor, bare, hooks, queued, *, expected):
+def _event_ids(task):
+    """The webhook events a queued task will process."""
+    from integrations.webhooks.processing import BATCH_TASK, TASK
+
+    if task["func"] == BATCH_TASK:
+        return [str(pk) for pk in task["args"][0]]
+    return [str(task["args"][0])] if task["func"] == TASK else []
+
+
+def report(args, vendor, bare, hooks, queued, *, expected, tasks):
     conf = runpy.run_path(str(ROOT / "config" / "gunicorn.conf.py"))
     overrides = os.environ.get("GUNICORN_CMD_ARGS")  # gunicorn applies them over the file
     print(f"database={vendor} server=gunicorn (config/gunicorn.conf.py) {args.workers} "
@@ -275,14 +395,15 @@ def report(args, vendor, bare, hooks, queued, *, expected):
           f"{f' (GUNICORN_CMD_ARGS={overrides})' if overrides else ''}, DEBUG off  "
           f"requests={args.requests} each  concurrency={args.concurrency} "
           f"({args.clients} client processes)")
-    for name, (rate, p50, p99, failures, examples) in (("bare view (GET, \"ok\")", bare),
-                                                        ("signed webhook (POST)", hooks)):
+    for name, (rate, p50, p99, failures, examples, cpu) in (
+            ("bare view (GET, \"ok\")", bare), ("signed webhook (POST)", hooks)):
         print(f"{name:<24} {rate:8.0f} requests/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms"
-              f"   failed {failures}")
+              f"   failed {failures}   CPU per request: server {cpu[0]:.2f} ms (of which "
+              f"run_dispatcher {cpu[3]:.2f}), database {cpu[1]:.2f} ms, clients {cpu[2]:.2f} ms")
         for example in examples:
             print(f"    e.g. {example}")
     ratio = hooks[0] / bare[0]
-    print(f"events stored and queued    = {queued} of {expected}")
+    print(f"events stored and queued    = {queued} of {expected} ({tasks} tasks)")
     print(f"webhook / bare requests/s   = {ratio:.3f}  (goal >= {GOAL})")
     met = ratio >= GOAL and not hooks[3] and not bare[3] and queued == expected
     print("GOAL MET" if met else "GOAL NOT MET")

@@ -1,6 +1,8 @@
-"""The WSGI app `bench/webhook_ingest.py` serves with gunicorn: the product's URLs plus one bare
-view, `GET /bench/ok`, that answers "ok" through the same middleware, so the two are measured on
-the same server. The product's own URLs stay untouched (the extra route exists only here)."""
+"""The WSGI app `bench/webhook_ingest.py` serves with gunicorn: the product's application
+(config/wsgi.py: webhooks through the lean handler, everything else through the full middleware
+of the staff pages) plus one bare view, `GET /bench/ok`, that answers "ok" through that full
+middleware, as any page of ours would, so the two are measured on the same server. The product's
+own URLs stay untouched (the extra route exists only here)."""
 
 import os
 
@@ -11,7 +13,6 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.http import HttpResponse  # noqa: E402
 from django.urls import path  # noqa: E402
 
@@ -24,4 +25,5 @@ def ok(request):
 
 urlpatterns = [path("bench/ok", ok), *product_urlpatterns]
 settings.ROOT_URLCONF = __name__
-application = get_wsgi_application()
+
+from config.wsgi import application  # noqa: E402,F401  (served by gunicorn)

@@ -113,6 +113,9 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 # than all the queries of a webhook (README, "Webhooks"). `?conn_max_age=0` in the URL opts out.
 DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The same backend, checking a kept connection without a round trip (config/postgresql).
+    DATABASES["default"]["ENGINE"] = "config.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Workers, the web server and the sandbox share one file (one machine). SQLite has one writer
     # at a time, so everything here is about waiting for it instead of failing:
@@ -294,6 +297,9 @@ LOGGING = {
 
 # Inbound webhooks: a signed event older (or newer) than this many seconds is refused.
 WEBHOOK_TOLERANCE_SECONDS = env.int("WEBHOOK_TOLERANCE_SECONDS", default=300)
+# Events the endpoint accepted are queued by the sweep, this many to a django-q2 task (processed
+# one after another in it; README, "Webhooks").
+WEBHOOK_EVENTS_PER_TASK = env.int("WEBHOOK_EVENTS_PER_TASK", default=10)
 
 # PowerOffice Go (README, "PowerOffice Go"). The base is the part before /v2 and /OAuth/Token:
 # https://goapi.poweroffice.net/Demo (demo) or https://goapi.poweroffice.net (production).

@@ -8,8 +8,13 @@ from accounting import views as accounting_views
 from config import health
 from integrations.metrics import metrics_view
 from integrations.providers import registry
+from integrations.views.webhooks import WebhookView
 
 urlpatterns = [
+    # The busiest route first: Django tries the patterns in order for every request, and a
+    # webhook would otherwise be matched after ~60 others. The named route
+    # (`integrations:webhook`, for reverse()) is the same view in integrations/urls.py.
+    path("api/webhooks/<slug:provider>", WebhookView.as_view()),
     path("", accounting_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

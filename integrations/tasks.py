@@ -50,6 +50,18 @@ def process_webhook_event(event_id, handler_path=None):
         return process_event(event_id)
 
 
+def process_webhook_events(event_ids):
+    """Several accepted events (relayed by the sweep), each in its own organization."""
+    from integrations.models import WebhookEvent
+    from integrations.webhooks import process_event
+
+    outcomes = []
+    for event_id in event_ids:
+        with _working_for(WebhookEvent, event_id):
+            outcomes.append(process_event(event_id))
+    return outcomes
+
+
 def import_changes(connection_id, record_types=None, since=None):
     """One import for one connection (queued by the API's and the page's "Sync")."""
     from integrations.errors import ProviderError

@@ -110,7 +110,8 @@ def drain_webhooks(*, provider=None):
     Returns how many were processed."""
     from integrations.webhooks import process_event
 
-    events = WebhookEvent.objects.filter(status=WebhookEvent.Status.QUEUED, valid=True)
+    events = WebhookEvent.objects.filter(
+        status__in=[WebhookEvent.Status.ACCEPTED, WebhookEvent.Status.QUEUED], valid=True)
     if provider:
         events = events.filter(provider=provider)
     ids = list(events.values_list("pk", flat=True))

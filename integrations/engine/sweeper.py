@@ -50,9 +50,11 @@ def sweep(*, limit=500):
     if dispatched:
         logger.info("sweeper dispatched %d job(s)", dispatched)
     dispatched += fairness.fill(now=now, dispatch=dispatch)
-    # Webhook events whose retry is due, or whose task was lost, ride on the same sweep (and
-    # log their own count); imported here, as the webhooks package imports the engine.
-    from integrations.webhooks import redispatch_due_events
+    # Webhook events: those the endpoint accepted get their tasks, and those whose retry is due
+    # or whose task was lost are queued again, on the same sweep (they log their own counts);
+    # imported here, as the webhooks package imports the engine.
+    from integrations.webhooks import redispatch_due_events, relay_accepted
 
+    relay_accepted()
     redispatch_due_events(limit=limit)
     return dispatched

@@ -13,15 +13,18 @@ from integrations.models.connections import Connection
 class WebhookEvent(models.Model):
     """The inbox: every inbound webhook is stored raw first, then verified and processed.
 
-    `status` walks received -> refused | duplicate | queued -> running -> processed, or back to
-    retry (due at `next_attempt_at`), then dead after `SYNC_MAX_RETRIES` retries; a permanent
-    error makes it failed. While queued or running, `next_attempt_at` is the deadline after
-    which the sweeper takes the task (or its worker) for lost."""
+    `status` walks received -> refused | duplicate | accepted -> queued -> running ->
+    processed, or back to retry (due at `next_attempt_at`), then dead after `SYNC_MAX_RETRIES`
+    retries; a permanent error makes it failed. Accepted: verified and stored by the endpoint,
+    its task queued by the next sweep (`processing.relay_accepted`; `next_attempt_at` is when it
+    was accepted). While queued or running, `next_attempt_at` is the deadline after which the
+    sweeper takes the task (or its worker) for lost."""
 
     class Status(models.TextChoices):
         RECEIVED = "received", _("Received")
         REFUSED = "refused", _("Refused")
         DUPLICATE = "duplicate", _("Duplicate")
+        ACCEPTED = "accepted", _("Accepted")
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Processing")
         RETRY = "retry", _("Will retry")

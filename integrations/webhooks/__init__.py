@@ -19,14 +19,16 @@ Every request is stored in the inbox (`WebhookEvent`: raw body, headers without 
 a verified event's id is unique per connection, so a repeated delivery answers 200 and is not
 processed again once processed. Processing runs in the queue and is retried with the engine's
 backoff until it succeeds or becomes a dead letter (`processing`); the sweeper re-queues what
-is due (`redispatch_due_events`); failed and dead events are replayed by hand (`replay_event`,
-`manage.py replay_webhooks`, the inbox's admin action).
+is due (`redispatch_due_events`) and queues the tasks of accepted events (`relay_accepted`);
+failed and dead events are replayed by hand (`replay_event`, `manage.py replay_webhooks`, the
+inbox's admin action).
 
 Public names:
 - `receive(request, provider_class) -> (status, body)`: the endpoint's whole sequence.
 - `WebhookInvalid`: what a verify hook raises (answered 400).
 - `verify_hub_signature(request, raw_body, connection) -> event id`: our scheme.
-- `process_event(event_id)`, `redispatch_due_events()`, `replay_event(event)`.
+- `process_event(event_id)`, `redispatch_due_events()`, `replay_event(event)`,
+  `relay_accepted()` (the sweep queues the tasks of events the endpoint accepted).
 - `new_secret(connection, *, label="", overlap=None) -> str`: make (or rotate to) a new secret;
   the plaintext is returned once. `retire_secret(secret, at=None)`, `active_secrets(connection)`.
 - `sign(secret, timestamp, event_id, raw_body) -> "sha256=..."`: for senders and tests.
@@ -36,7 +38,12 @@ Public names:
 
 from integrations.webhooks.inbox import receive
 from integrations.webhooks.keys import active_secrets, new_secret, retire_secret
-from integrations.webhooks.processing import process_event, redispatch_due_events, replay_event
+from integrations.webhooks.processing import (
+    process_event,
+    redispatch_due_events,
+    relay_accepted,
+    replay_event,
+)
 from integrations.webhooks.signing import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
@@ -49,5 +56,5 @@ from integrations.webhooks.signing import (
 __all__ = [
     "EVENT_ID_HEADER", "SIGNATURE_HEADER", "TIMESTAMP_HEADER", "WebhookInvalid",
     "active_secrets", "new_secret", "process_event", "receive", "redispatch_due_events",
-    "replay_event", "retire_secret", "sign", "verify_hub_signature",
+    "relay_accepted", "replay_event", "retire_secret", "sign", "verify_hub_signature",
 ]

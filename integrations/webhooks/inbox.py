@@ -6,17 +6,18 @@
    (`webhook_connections`), and verify it for one of them (`webhook_verify`, by default our
    HMAC scheme), which gives the sender's event id. Connections and secrets are remembered per
    process for a few seconds (`lookup`); a refusal is always re-checked on fresh reads.
-3. Store the request in the inbox (`WebhookEvent`) and queue its processing together, deduped
-   by (connection, event id): on PostgreSQL in ONE statement (`accepting`), elsewhere in one
-   transaction of two inserts; then answer 200 at once.
+3. Store the request in the inbox (`WebhookEvent`), deduped by (connection, event id), and
+   answer 200 at once: on PostgreSQL in ONE statement, `accepted`, its task queued by the next
+   sweep with others' (`accepting`, `processing.relay_accepted`); elsewhere (SQLite, tasks run
+   at once) stored `queued` with its task in one transaction.
 
 Every request is stored, whatever its bytes, exactly once and raw: the body as bytes, the
 headers without credentials, NUL characters and lone surrogates written as escapes (PostgreSQL
 refuses both in text). A refused one is stored as refused, a resent one as duplicate, and one
 whose hooks crash as received with the error (then the 500 goes out), so whatever arrives is
 kept. Storing after verifying, not before, is what makes an accepted event cost one statement:
-a verified event is written once in its final state, with no update and no second commit. If
-the enqueue fails, neither row is written and the request is kept as received (then the 500).
+a verified event is written once, with no update and no second commit. If storing it fails,
+the request is kept as received (then the 500).
 
 A refused request answers 400 (the sender should not retry what will never verify). Refused
 events are stored without their claimed event id: the inbox's unique id must only ever be taken
@@ -27,6 +28,7 @@ A verified event sent again answers 200: "duplicate" when it was processed, "que
 when it was not yet (it is queued again at once if it was waiting for a retry, failed or dead).
 """
 
+import functools
 import ipaddress
 import json
 import logging
@@ -69,7 +71,11 @@ def _stored_headers(request) -> dict:
 
 
 def _source_ip(request):
-    value = request.META.get("REMOTE_ADDR") or ""
+    return _valid_ip(request.META.get("REMOTE_ADDR") or "")
+
+
+@functools.lru_cache(maxsize=256)  # the same few senders (or one proxy) again and again
+def _valid_ip(value):
     try:
         return str(ipaddress.ip_address(value))
     except ValueError:
@@ -196,12 +202,12 @@ def _keep_after_crash(provider_key, http_request, raw, exc):
 
 def _accept(provider_key, http_request, raw, *, connection, event_id):
     unique_id = f"{connection.pk}:{event_id}"
+    fast = accepting.available()  # one statement; the sweep queues its task
+    state = processing.new_event_accepted if fast else processing.new_event_queued
     event = _event(provider_key, http_request, raw, connection=connection, valid=True,
-                   provider_event_id=unique_id, **processing.new_event_queued(now=timezone.now()))
+                   provider_event_id=unique_id, **state(now=timezone.now()))
     try:
-        stored = accepting.insert_queued(event)  # one statement where the database can
-        if stored is None:
-            stored = _store_and_dispatch(event)
+        stored = accepting.insert_accepted(event) if fast else _store_and_dispatch(event)
     except Exception as exc:  # nothing was written: keep the request, then the 500
         lookup.forget()  # what this process remembered may be what failed (a deleted connection)
         _keep_after_crash(provider_key, http_request, raw, exc)

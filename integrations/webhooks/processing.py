@@ -2,8 +2,10 @@
 
 An event is processed by its provider's `handle_webhook`, in a django-q2 task queued in the
 same transaction that made it due (the ORM broker keeps the task in our database, so both
-commit or neither does). django-q2 delivers at least once: the worker whose conditional UPDATE
-moves the event to `running` runs the handler; any other delivery is skipped.
+commit or neither does). An event the endpoint accepted on its fast path gets its task from the
+next sweep (`relay_accepted`), which queues several to a task. django-q2 delivers at least
+once: the worker whose conditional UPDATE moves the event to `running` runs the handler; any
+other delivery is skipped.
 
 A failure is retried after `backoff_delay(attempts)` (a provider's Retry-After wins) until the
 attempt after `SYNC_MAX_RETRIES` retries fails too, which makes the event a dead letter. A
@@ -21,8 +23,6 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_q.brokers import get_broker
-from django_q.brokers.orm import ORM
-from django_q.conf import Conf
 from django_q.tasks import async_task
 
 from integrations.credentials import mark_needs_reauth
@@ -36,6 +36,7 @@ from integrations.synclog import log_event
 logger = logging.getLogger("integrations.webhooks")
 
 TASK = "integrations.tasks.process_webhook_event"
+BATCH_TASK = "integrations.tasks.process_webhook_events"  # several accepted events, one by one
 S = WebhookEvent.Status
 REPLAYABLE = (S.FAILED, S.DEAD)
 # A resend of an event in one of these states queues it again; a processed one is a duplicate.
@@ -78,28 +79,35 @@ def dispatch(event_pk, provider, *, broker=None):
                group=f"webhook-{provider}", broker=broker or _broker())
 
 
-class _Captured:
-    """Stands in for the broker in `async_task`: django-q2 builds and signs the task package
-    as it always does, and hands it here instead of writing it."""
-
-    def __init__(self, list_key):
-        self.list_key, self.package = list_key, None
-
-    def enqueue(self, package):
-        self.package = package
-        return "with its event"  # django-q2 logs "Enqueued [<key>] <this>"
+def new_event_accepted(*, now) -> dict:
+    """The fields of a verified, new event the endpoint stores on the fast path (`accepting`):
+    accepted now; the next sweep queues its task."""
+    return {"status": S.ACCEPTED, "next_attempt_at": now}
 
 
-def orm_task_row(event_pk, provider):
-    """(key, payload) of the event's task as django-q2's ORM broker would insert it into
-    `OrmQ`, for a caller that writes that row itself in the statement that stores the event;
-    None when tasks do not go through the ORM broker (Redis, or run at once in sync mode)."""
-    broker = _broker()
-    if not isinstance(broker, ORM) or Conf.SYNC:
-        return None
-    captured = _Captured(broker.list_key)
-    dispatch(event_pk, provider, broker=captured)
-    return captured.list_key or Conf.CLUSTER_NAME, captured.package
+def relay_accepted(*, limit=2000, per_task=None) -> int:
+    """For the sweeper: queue the tasks of accepted events, oldest first, `per_task` events to
+    a task (`WEBHOOK_EVENTS_PER_TASK`), in the transaction that makes them `queued`. Safe to run
+    from several places at once: the rows are taken with SKIP LOCKED on PostgreSQL (SQLite's
+    write lock serializes), and the UPDATE moves only rows still accepted."""
+    per_task = per_task or settings.WEBHOOK_EVENTS_PER_TASK
+    now = timezone.now()
+    with transaction.atomic():
+        rows = list(WebhookEvent.objects.select_for_update(skip_locked=True)
+                    .filter(status=S.ACCEPTED).order_by("next_attempt_at")
+                    .values_list("pk", "provider")[:limit])
+        if not rows:
+            return 0
+        WebhookEvent.objects.filter(pk__in=[pk for pk, _ in rows], status=S.ACCEPTED).update(
+            status=S.QUEUED, next_attempt_at=now + _lost_after())
+        broker = _broker()
+        for start in range(0, len(rows), per_task):
+            chunk = rows[start:start + per_task]
+            async_task(BATCH_TASK, [str(pk) for pk, _ in chunk],
+                       task_name=f"webhooks-{chunk[0][0]}+{len(chunk) - 1}",
+                       group=f"webhook-{chunk[0][1]}", broker=broker)
+    logger.info("relayed %d accepted webhook event(s) to the queue", len(rows))
+    return len(rows)
 
 
 def _queue(rows, *, now, **changes) -> bool:
@@ -173,6 +181,12 @@ def _bury_lost_for_good(now):
             _log(event, "dead", message)
 
 
+def process_events(event_ids) -> list:
+    """The outcome of `process_event` for each of `event_ids`, one after another (a relayed
+    task's events). One event's failure is its own (retried or dead); the others go on."""
+    return [process_event(event_id) for event_id in event_ids]
+
+
 def process_event(event_id, handler_path=None) -> str:
     """Run the provider's `handle_webhook` for one stored, verified event (the queue's task).
 
@@ -180,8 +194,10 @@ def process_event(event_id, handler_path=None) -> str:
     carried it."""
     now = timezone.now()
     lease_until = now + timezone.timedelta(seconds=settings.SYNC_LEASE_SECONDS)
+    # An accepted event is claimed as a queued one is: the relay's task for it, if it comes
+    # after, finds it taken and skips it.
     claimed = WebhookEvent.objects.filter(
-        Q(status=S.QUEUED) | Q(status=S.RETRY, next_attempt_at__lte=now),
+        Q(status__in=[S.ACCEPTED, S.QUEUED]) | Q(status=S.RETRY, next_attempt_at__lte=now),
         pk=event_id, valid=True,
     ).update(status=S.RUNNING, attempts=F("attempts") + 1, next_attempt_at=lease_until)
     if not claimed:

@@ -23,6 +23,8 @@ from integrations.providers.base import (
     OperationResult,
     Provider,
 )
+from integrations.webhooks import relay_accepted
+from integrations.webhooks.processing import BATCH_TASK
 
 KEY = "hubbooks"
 EXPORTS = ("customer", "invoice", "quote", "time_entry", "employee", "payslip", "project")
@@ -149,8 +151,12 @@ def browser(user, *, language=None):
     return client
 
 
-def queued_tasks():
-    """The tasks waiting in the ORM broker, as (function path, args)."""
+def queued_tasks(*, relay=True):
+    """The tasks waiting in the ORM broker, as (function path, args), after the sweep queued
+    those of webhook events the endpoint accepted (as `run_dispatcher` does within a quarter
+    of a second) unless `relay` is False."""
+    if relay:
+        relay_accepted()
     tasks = []
     for row in OrmQ.objects.order_by("id"):
         task = row.task
@@ -159,12 +165,19 @@ def queued_tasks():
 
 
 def run_queued():
-    """Run what the ORM broker holds, as a worker would, and empty it."""
+    """Run what the ORM broker holds, as a worker would (after the sweep queued the tasks of
+    accepted webhook events, as the dispatcher does), and empty it. Returns each task's result;
+    a relayed task of several webhook events gives one per event."""
+    relay_accepted()
     results = []
     for row in list(OrmQ.objects.order_by("id")):
         task = row.task
         row.delete()
         func = task["func"]
-        func = import_string(func) if isinstance(func, str) else func
-        results.append(func(*task["args"], **task.get("kwargs", {})))
+        result = (import_string(func) if isinstance(func, str) else func)(
+            *task["args"], **task.get("kwargs", {}))
+        if func == BATCH_TASK:
+            results.extend(result)
+        else:
+            results.append(result)
     return results

@@ -24,6 +24,7 @@ from tests.integrations.test_integrations_api_fake_provider import (
     queued_tasks,
     run_queued,
 )
+from tests.integrations.test_webhooks_fixtures import event_task
 
 pytest_plugins = ["tests.integrations.test_integrations_api_fake_provider"]
 
@@ -88,8 +89,7 @@ def test_consent_revoked_is_stored_answered_at_once_and_processed_in_the_queue(c
     assert json.loads(bytes(event.raw_body)) == REVOKED
     conn.refresh_from_db()
     assert conn.status == Connection.Status.CONNECTED  # nothing happened in the request
-    assert [func for func, _args in queued_tasks()] == [
-        "integrations.tasks.process_webhook_event"]
+    assert [func for func, _args in queued_tasks()] == [event_task()]
 
     assert run_queued() == ["processed"]
     conn.refresh_from_db()

@@ -15,7 +15,15 @@ from tests.integrations.test_integrations_api_fake_provider import (
     queued_tasks,
     run_queued,
 )
-from tests.integrations.test_webhooks_fixtures import BODY, URL, HookBooks, post, signed
+from tests.integrations.test_webhooks_fixtures import (
+    BODY,
+    URL,
+    HookBooks,
+    event_task,
+    post,
+    signed,
+    stored_status,
+)
 
 pytest_plugins = ["tests.integrations.test_webhooks_fixtures"]
 
@@ -32,9 +40,9 @@ def test_a_registered_provider_gets_the_whole_sequence(hook_conn, hook_secret):
     assert answer.status_code == 200 and answer.json()["status"] == "accepted"
     event = WebhookEvent.objects.get()
     assert (event.provider, event.status, event.valid, event.connection_id) == (
-        "hookbooks", "queued", True, hook_conn.pk)
+        "hookbooks", stored_status(), True, hook_conn.pk)
     assert bytes(event.raw_body) == raw
-    assert [func for func, _ in queued_tasks()] == ["integrations.tasks.process_webhook_event"]
+    assert [func for func, _ in queued_tasks()] == [event_task()]
     assert run_queued() == ["processed"]
     assert HookBooks.handled == [(hook_conn.pk, "c-9")]
     event.refresh_from_db()

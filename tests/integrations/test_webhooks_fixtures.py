@@ -10,10 +10,21 @@ from django.test import Client
 from integrations.models import Connection
 from integrations.providers import registry
 from integrations.providers.base import Capabilities, Provider
-from integrations.webhooks import WebhookInvalid, new_secret, sign
+from integrations.webhooks import WebhookInvalid, accepting, new_secret, processing, sign
 from tests.integrations.test_integrations_api_fake_provider import make_connection
 
 URL = "/api/webhooks/hookbooks"
+
+
+def event_task():
+    """The task that processes a newly accepted event: on the endpoint's fast path
+    (PostgreSQL) the sweep queues several events to one; elsewhere one per event."""
+    return processing.BATCH_TASK if accepting.available() else processing.TASK
+
+
+def stored_status():
+    """A new event's status as the endpoint stores it (`accepting`)."""
+    return "accepted" if accepting.available() else "queued"
 BODY = {"account": "A-1", "type": "customer.changed", "id": "c-9"}
 
 

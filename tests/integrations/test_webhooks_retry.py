@@ -197,6 +197,7 @@ def test_a_lost_task_and_a_dead_worker_are_picked_up_by_the_sweeper(hook_conn, h
                                                                     settings):
     with time_machine.travel(timezone.now(), tick=False) as clock:
         send(hook_secret)
+        assert len(queued_tasks()) == 1  # the sweep queued its task (the fast path's relay)
         OrmQ.objects.all().delete()  # the broker lost the task
         sweep()
         assert run_queued() == []  # not yet: it may still be on its way
