@@ -35,6 +35,15 @@ class _PreparedCursor(base.ServerBindingCursor):
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    def get_connection_params(self):
+        params = super().get_connection_params()
+        if params.get("prepare_threshold") is None:
+            # Django turns psycopg's preparing off unless OPTIONS sets a threshold; its own
+            # cursors bind on the client and never prepare, so this reaches only cursors that
+            # bind on the server (`prepared_cursor`, or all with OPTIONS server_side_binding).
+            params["prepare_threshold"] = 5
+        return params
+
     def prepared_cursor(self):
         """A cursor (Django's wrapper: execute wrappers, error translation, query logging) whose
         statements are prepared on the server. Use it for statements with a fixed text."""

@@ -20,7 +20,7 @@ tests) the endpoint stores the event `queued` and dispatches its task in one tra
 """
 
 import functools
-from contextlib import nullcontext
+import threading
 
 from django.db import connections, router, transaction
 from django_q.conf import Conf
@@ -29,7 +29,12 @@ from integrations.models import WebhookEvent
 
 
 def _database():
-    return connections[router.db_for_write(WebhookEvent)]
+    return connections[_alias()]
+
+
+@functools.cache
+def _alias():
+    return router.db_for_write(WebhookEvent)  # the routers are set at start-up
 
 
 def available() -> bool:
@@ -37,14 +42,14 @@ def available() -> bool:
 
 
 @functools.cache
-def _statement(alias):
+def _statement(alias, rows=1):
     db = connections[alias]
     q = db.ops.quote_name
     fields = WebhookEvent._meta.concrete_fields
     columns = ", ".join(q(f.column) for f in fields)
-    values = ", ".join(["%s"] * len(fields))
+    values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * rows)
     return (
-        f"INSERT INTO {q(WebhookEvent._meta.db_table)} ({columns}) VALUES ({values}) "
+        f"INSERT INTO {q(WebhookEvent._meta.db_table)} ({columns}) VALUES {values} "
         f"ON CONFLICT ({q('provider')}, {q('provider_event_id')}) "
         f"WHERE {q('provider_event_id')} IS NOT NULL DO NOTHING RETURNING {q('id')}"
     )
@@ -86,10 +91,91 @@ def insert_accepted(event: WebhookEvent):
         return None
     db = _database()
     params = [prepare(getattr(event, attname)) for attname, prepare in _preparers(db.alias)]
+    if not db.get_autocommit():
+        # Inside a caller's transaction (a test, ATOMIC_REQUESTS) the row must be in it: alone,
+        # in a savepoint that keeps a failed statement from breaking the transaction.
+        with transaction.atomic(using=db.alias):
+            return event.pk in _write(db, [params])
+    return _group.insert(event.pk, params)
+
+
+def _write(db, rows) -> set:
+    """Insert `rows` (each its parameters) in one statement; the ids of those written."""
     cursor = db.prepared_cursor() if hasattr(db, "prepared_cursor") else db.cursor()
-    # Inside a caller's transaction (a test, ATOMIC_REQUESTS) a savepoint keeps a failed
-    # statement from breaking it; in autocommit the statement is its own transaction.
-    with transaction.atomic(using=db.alias) if not db.get_autocommit() else nullcontext():
-        with cursor:
-            cursor.execute(_statement(db.alias), params)
-            return cursor.fetchone() is not None
+    with cursor:
+        cursor.execute(_statement(db.alias, len(rows)), [value for row in rows for value in row])
+        return {row[0] for row in cursor.fetchall()}
+
+
+class _Entry:
+    __slots__ = ("pk", "params", "ready", "lead", "result", "error")
+
+    def __init__(self, pk, params):
+        self.pk, self.params = pk, params
+        self.ready = threading.Event()
+        self.lead, self.result, self.error = False, None, None
+
+
+class _Alone(Exception):
+    """The shared statement failed: store this event with a statement of its own."""
+
+
+class GroupInsert:
+    """Events that requests of this process store at the same moment share one statement
+    (a group commit). A request that finds no statement under way writes its event at once,
+    with every event that arrived meanwhile (up to `MAX_ROWS`); one that arrives while a
+    statement is under way waits for it to end, and is then written by the next statement,
+    which the first waiting request sends for everyone waiting. Each request answers only
+    after the statement holding its event has committed, so an answered event is stored;
+    nobody waits for company, only for a statement already on its way. If a shared statement
+    fails, each of its events is written alone by its own request (one bad row fails only its
+    own request)."""
+
+    MAX_ROWS = 50
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._pending = []
+        self._busy = False
+
+    def insert(self, pk, params) -> bool:
+        entry = _Entry(pk, params)
+        with self._lock:
+            self._pending.append(entry)
+            entry.lead = not self._busy
+            self._busy = True
+        if not entry.lead:
+            entry.ready.wait()
+        if entry.lead:
+            self._lead()
+        if isinstance(entry.error, _Alone):
+            return pk in _write(_database(), [params])
+        if entry.error is not None:
+            raise entry.error
+        return entry.result
+
+    def _lead(self):
+        with self._lock:
+            batch = self._pending[:self.MAX_ROWS]
+            del self._pending[:self.MAX_ROWS]
+        try:
+            written = _write(_database(), [entry.params for entry in batch])
+        except Exception as exc:
+            for entry in batch:
+                entry.error = _Alone() if len(batch) > 1 else exc
+        else:
+            for entry in batch:
+                entry.result = entry.pk in written
+        finally:
+            with self._lock:
+                if self._pending:  # the first to wait sends the next statement
+                    self._pending[0].lead = True
+                    self._pending[0].ready.set()
+                else:
+                    self._busy = False
+            for entry in batch:
+                entry.lead = False
+                entry.ready.set()
+
+
+_group = GroupInsert()
