@@ -136,18 +136,25 @@ def server_pids(server):
     return _processes(ours)
 
 
-def database_pids():
-    """Every PostgreSQL process on this machine (its backends do the inserts; the WAL writer,
-    checkpointer and the rest follow from them)."""
-    return _processes(lambda entry: (entry / "comm").read_text().strip() == "postgres")
+def database_pids(name):
+    """The PostgreSQL processes that work for the bench: the backends connected to its
+    database `name`, and the server's WAL writer and checkpointer, which write its commits
+    (shared with whatever else the server does meanwhile). Other databases' backends are left
+    out: another session's tests on the same server are not the webhook's cost."""
+    def ours(entry):
+        if (entry / "comm").read_text().strip() != "postgres":
+            return False
+        args = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        return f" {name} " in args or args.rstrip().endswith(("walwriter", "checkpointer"))
+    return _processes(ours)
 
 
 class CpuMeter:
     """CPU seconds used by the server (gunicorn and `run_dispatcher`, which queues the tasks of
     accepted events) and the database while requests run."""
 
-    def __init__(self, server, vendor, dispatcher=None):
-        self.server, self.vendor, self.dispatcher = server, vendor, dispatcher
+    def __init__(self, server, database, dispatcher=None):
+        self.server, self.database, self.dispatcher = server, database, dispatcher
         self.used = {"server": 0.0, "database": 0.0, "dispatcher": 0.0}
 
     def _now(self):
@@ -156,7 +163,8 @@ class CpuMeter:
 
     def __enter__(self):
         self._server_pids = server_pids(self.server)
-        self._db_pids = database_pids() if self.vendor == "postgresql" else []
+        self._db_pids = (database_pids(self.database.settings_dict["NAME"])
+                         if self.database.vendor == "postgresql" else [])
         self._start = self._now()
         return self
 
@@ -350,8 +358,8 @@ def main():
         # Alternating rounds, so a busy moment of the machine falls on both sides alike.
         share = args.requests // args.rounds
         bare_runs, hook_runs = [], []
-        bare_cpu = CpuMeter(server, db.vendor, dispatcher)
-        hook_cpu = CpuMeter(server, db.vendor, dispatcher)
+        bare_cpu = CpuMeter(server, db, dispatcher)
+        hook_cpu = CpuMeter(server, db, dispatcher)
         for _ in range(args.rounds):
             bare_runs.append(drive(port, bare_requests(share), meter=bare_cpu, **run))
             hook_runs.append(drive(port, signed_requests(secret, share), meter=hook_cpu, **run))

@@ -263,6 +263,10 @@ SYNC_RATE_LIMIT_MAX_WAIT_SECONDS = env.float("SYNC_RATE_LIMIT_MAX_WAIT_SECONDS",
 # the provider takes). Seconds: until a window after it was sent plus this, if that is sooner
 # (the provider's arrival stamp trusted to lag the send by less than it varies; see README).
 SYNC_RATE_LIMIT_ARRIVAL_SECONDS = env.float("SYNC_RATE_LIMIT_ARRIVAL_SECONDS", default=None)
+# Background admissions on a key are spaced at least this fraction of a slot's share of the
+# window apart (window / limit; 0: not spaced), so a key's slots do not free in bursts that a
+# person's click waits behind (README, "Clicks first, customers fair").
+SYNC_RATE_LIMIT_PACE = env.float("SYNC_RATE_LIMIT_PACE", default=0.0)
 SYNC_HTTP_TIMEOUT_SECONDS = env.float("SYNC_HTTP_TIMEOUT_SECONDS", default=30.0)
 # Refresh access tokens this long before they expire.
 TOKEN_REFRESH_MARGIN_SECONDS = env.int("TOKEN_REFRESH_MARGIN_SECONDS", default=300)
@@ -299,7 +303,7 @@ LOGGING = {
 WEBHOOK_TOLERANCE_SECONDS = env.int("WEBHOOK_TOLERANCE_SECONDS", default=300)
 # Events the endpoint accepted are queued by the sweep, this many to a django-q2 task (processed
 # one after another in it; README, "Webhooks").
-WEBHOOK_EVENTS_PER_TASK = env.int("WEBHOOK_EVENTS_PER_TASK", default=10)
+WEBHOOK_EVENTS_PER_TASK = env.int("WEBHOOK_EVENTS_PER_TASK", default=25)
 
 # PowerOffice Go (README, "PowerOffice Go"). The base is the part before /v2 and /OAuth/Token:
 # https://goapi.poweroffice.net/Demo (demo) or https://goapi.poweroffice.net (production).

@@ -8,7 +8,9 @@ whatever the Accept header says (a 406 before the request is stored would lose t
 DRF's authentication, negotiation and parsers would only cost time on every event.
 """
 
-from django.http import JsonResponse
+import json
+
+from django.http import HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
@@ -42,7 +44,8 @@ class WebhookView(View):
         with rls.rls_bypass(f"webhook inbox ({provider_class.key}): finds the connection the "
                             "event names"):
             status, body = receive(request, provider_class)
-        return JsonResponse(body, status=status)
+        # The body is a few strings: json.dumps without JsonResponse's encoder class.
+        return HttpResponse(json.dumps(body), status=status, content_type="application/json")
 
     def http_method_not_allowed(self, request, *args, **kwargs):
         response = JsonResponse({"detail": f'Method "{request.method}" not allowed.'},
