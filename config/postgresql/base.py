@@ -24,7 +24,7 @@ nothing (its default), so everything else is unchanged.
 
 import select
 
-from django.db.backends.postgresql import base
+from django.db.backends.postgresql import base, operations
 from psycopg import pq
 
 
@@ -34,7 +34,22 @@ class _PreparedCursor(base.ServerBindingCursor):
                                **kwargs)
 
 
+class DatabaseOperations(operations.DatabaseOperations):
+    def last_executed_query(self, cursor, sql, params):
+        # psycopg keeps no text of a statement run prepared: compose it, for the query log
+        # (DEBUG, tests counting queries) as a client-bound cursor would have sent it.
+        text = super().last_executed_query(cursor, sql, params)
+        if text is None and sql is not None:
+            try:
+                return self.compose_sql(sql, params)
+            except Exception:  # a log line is not worth failing the statement
+                return sql
+        return text
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
+
     def get_connection_params(self):
         params = super().get_connection_params()
         if params.get("prepare_threshold") is None:

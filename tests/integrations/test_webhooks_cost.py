@@ -5,6 +5,7 @@ remembered never refuses a request, and stops verifying a secret retired elsewhe
 `lookup.SECONDS`; a request whose hook or enqueue crashes is still kept, and a relay that fails
 leaves the accepted events for the next sweep."""
 
+import io
 import json
 import re
 import threading
@@ -13,6 +14,9 @@ import uuid
 from datetime import timedelta
 
 import pytest
+import time_machine
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection as db
 from django.db import connections
 from django.test import Client
@@ -215,3 +219,15 @@ def test_a_request_whose_hook_crashes_is_kept_before_the_500(conn, monkeypatch):
     assert b'"entityId": "17"' in bytes(event.raw_body)
     assert event.error == "RuntimeError: lookup broke"
     assert not queued_tasks()
+
+
+def test_the_dispatcher_healthcheck_reports_accepted_events_left_without_a_task(conn):
+    with time_machine.travel(timezone.now() - timedelta(minutes=5), tick=False):
+        WebhookEvent.objects.create(
+            provider="fortnox", organization=conn.organization, connection=conn,
+            provider_event_id=f"{conn.pk}:ev-late", raw_body=b"{}", valid=True,
+            **processing.new_event_accepted(now=timezone.now()))
+    with pytest.raises(CommandError, match="1 webhook event.*accepted more than 120 s ago"):
+        call_command("healthcheck", "--dispatcher", stdout=io.StringIO())
+    assert relay_accepted() == 1
+    call_command("healthcheck", "--dispatcher", stdout=io.StringIO())

@@ -5,8 +5,9 @@ Exit status 0 when healthy, 1 with what is wrong.
 - always: the database answers and no migration is pending (as `/readyz`);
 - `--queue`: a task goes through the broker, a worker runs it and its result comes back within
   `--timeout` seconds (a worker cluster is alive and consuming, wherever it runs);
-- `--dispatcher`: no sync job has been due for longer than `--lag` seconds without being
-  dispatched (the dispatcher, or the one-minute schedule, is sweeping)."""
+- `--dispatcher`: no sync job has been due, and no webhook event accepted, for longer than
+  `--lag` seconds without being dispatched (the dispatcher, or the one-minute schedule, is
+  sweeping)."""
 
 import time
 from datetime import timedelta
@@ -50,7 +51,7 @@ class Command(BaseCommand):
         return [f"no worker ran a task within {timeout:g} s (is qcluster running?)"]
 
     def _dispatcher(self, lag):
-        from integrations.models import Connection, SyncJob
+        from integrations.models import Connection, SyncJob, WebhookEvent
 
         before = timezone.now() - timedelta(seconds=lag)
         with rls.rls_bypass("healthcheck: due jobs of every organization (a count)"):
@@ -58,7 +59,13 @@ class Command(BaseCommand):
                 status__in=[SyncJob.Status.QUEUED, SyncJob.Status.UNKNOWN], dispatched=False,
                 next_attempt_at__lt=before,
                 connection__status=Connection.Status.CONNECTED).count()
+            waiting = WebhookEvent.objects.filter(status=WebhookEvent.Status.ACCEPTED,
+                                                  next_attempt_at__lt=before).count()
+        found = []
         if late:
-            return [f"{late} sync job(s) due for more than {lag:g} s are not dispatched (is "
-                    f"run_dispatcher or the qcluster schedule running?)"]
-        return []
+            found.append(f"{late} sync job(s) due for more than {lag:g} s are not dispatched "
+                         "(is run_dispatcher or the qcluster schedule running?)")
+        if waiting:
+            found.append(f"{waiting} webhook event(s) accepted more than {lag:g} s ago have no "
+                         "task yet (is run_dispatcher or the qcluster schedule running?)")
+        return found
