@@ -1,12 +1,13 @@
 """gunicorn's settings for serving the hub for real (`make serve`, the Procfile's `web`):
 `gunicorn -c config/gunicorn.conf.py config.wsgi`.
 
-Threaded workers (`gthread`): a request spends much of its time waiting on PostgreSQL (a
+Threaded workers (`gthread`): a request spends part of its time waiting on PostgreSQL (a
 webhook is verify + one statement, README "Webhooks"), and another thread of the same process
-uses the CPU meanwhile; they also keep a client's HTTP connection alive, which sync workers
-close after every request. With 2 sync workers `bench/webhook_ingest.py` (which serves with this
-file) answered 123-171 webhooks/s and 963-973 bare requests/s; with these, 296-454 and
-2,129-2,561. Nothing of ours streams or waits long (provider calls run in the task queue), and
+uses the CPU meanwhile, or joins its insert (the inbox's group commit); they also keep a
+client's HTTP connection alive, which sync workers close after every request. With 2 sync
+workers `bench/webhook_ingest.py` (which serves with this file and config/wsgi.py) answered
+123-171 webhooks/s and 963-973 bare requests/s; with these, 296-454 and 2,129-2,561, before
+the webhook path itself was made cheap. Nothing of ours streams or waits long (provider calls run in the task queue), and
 Django keeps one database connection per thread. Workers are recycled now and then against slow
 leaks, and the access log never carries `code`, `token` or `state` (config/logfilters.py).
 Variables: `PORT` (8000), `HOST` (0.0.0.0), `WEB_CONCURRENCY` (worker processes, 2 per CPU +
