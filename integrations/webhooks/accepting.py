@@ -19,6 +19,7 @@ Elsewhere (SQLite, where a round trip costs nothing; tasks run at once in sync m
 tests) the endpoint stores the event `queued` and dispatches its task in one transaction.
 """
 
+import _thread
 import functools
 import threading
 
@@ -55,6 +56,19 @@ def _statement(alias, rows=1):
     )
 
 
+def row(values: dict) -> dict:
+    """Every column's value of a new inbox row: `values` (by attribute name: `connection_id`,
+    not `connection`), and each other field's default (a fresh `id` among them), as
+    `WebhookEvent(**values)` would hold them, without building the model instance."""
+    return {attname: values[attname] if attname in values else field.get_default()
+            for attname, field in _fields()}
+
+
+@functools.cache
+def _fields():
+    return [(field.attname, field) for field in WebhookEvent._meta.concrete_fields]
+
+
 @functools.cache
 def _preparers(alias):
     """(attribute, value -> parameter) for each column, in `_statement`'s order. psycopg takes
@@ -63,11 +77,11 @@ def _preparers(alias):
     of them cost more than the rest of building the statement."""
     db = connections[alias]
     preparers = []
-    for field in WebhookEvent._meta.concrete_fields:
+    for attname, field in _fields():
         if field.get_internal_type() in _NATIVE:
-            preparers.append((field.attname, _same))
+            preparers.append((attname, _same))
         else:
-            preparers.append((field.attname, functools.partial(
+            preparers.append((attname, functools.partial(
                 lambda field, value: field.get_db_prep_save(value, connection=db), field)))
     return preparers
 
@@ -83,20 +97,22 @@ _NATIVE = {"CharField", "TextField", "BooleanField", "PositiveIntegerField", "In
            "GenericIPAddressField"}
 
 
-def insert_accepted(event: WebhookEvent):
-    """Store `event` (new, verified, `accepted`) in one statement. True when it was written,
-    False when its event id was already taken (nothing written), None when this database or
-    queue cannot take the fast path (the caller stores it its own way)."""
+def insert_accepted(values: dict):
+    """Store a new, verified, `accepted` event (`values`: every column, as `row` gives them) in
+    one statement. True when it was written, False when its event id was already taken
+    (nothing written), None when this database or queue cannot take the fast path (the caller
+    stores it its own way)."""
     if not available():
         return None
     db = _database()
-    params = [prepare(getattr(event, attname)) for attname, prepare in _preparers(db.alias)]
+    params = [prepare(values[attname]) for attname, prepare in _preparers(db.alias)]
+    pk = values["id"]
     if not db.get_autocommit():
         # Inside a caller's transaction (a test, ATOMIC_REQUESTS) the row must be in it: alone,
         # in a savepoint that keeps a failed statement from breaking the transaction.
         with transaction.atomic(using=db.alias):
-            return event.pk in _write(db, [params])
-    return _group.insert(event.pk, params)
+            return pk in _write(db, [params])
+    return _group.insert(pk, params)
 
 
 def _write(db, rows) -> set:
@@ -112,7 +128,7 @@ class _Entry:
 
     def __init__(self, pk, params):
         self.pk, self.params = pk, params
-        self.ready = threading.Event()
+        self.ready = None  # a held lock, for a request that waits: released when it may go on
         self.lead, self.result, self.error = False, None, None
 
 
@@ -143,9 +159,12 @@ class GroupInsert:
         with self._lock:
             self._pending.append(entry)
             entry.lead = not self._busy
+            if not entry.lead:  # a plain lock, held: the cheapest thing to wait on
+                entry.ready = _thread.allocate_lock()
+                entry.ready.acquire()
             self._busy = True
         if not entry.lead:
-            entry.ready.wait()
+            entry.ready.acquire()
         if entry.lead:
             self._lead()
         if isinstance(entry.error, _Alone):
@@ -170,12 +189,13 @@ class GroupInsert:
             with self._lock:
                 if self._pending:  # the first to wait sends the next statement
                     self._pending[0].lead = True
-                    self._pending[0].ready.set()
+                    self._pending[0].ready.release()
                 else:
                     self._busy = False
             for entry in batch:
+                if entry.ready is not None and not entry.lead:
+                    entry.ready.release()
                 entry.lead = False
-                entry.ready.set()
 
 
 _group = GroupInsert()

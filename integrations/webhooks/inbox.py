@@ -98,7 +98,12 @@ class _Refused(Exception):
 
 def _event(provider_key, request, raw: bytes, *, connection=None, **fields) -> WebhookEvent:
     """The request's one row in the inbox (raw body and headers as they arrived), unsaved."""
-    return WebhookEvent(
+    return WebhookEvent(**_values(provider_key, request, raw, connection=connection, **fields))
+
+
+def _values(provider_key, request, raw: bytes, *, connection=None, **fields) -> dict:
+    """`_event`'s fields, by attribute name."""
+    return dict(
         provider=provider_key, raw_body=raw[:MAX_BODY_BYTES], headers=_stored_headers(request),
         source_ip=_source_ip(request), connection_id=connection.pk if connection else None,
         organization_id=connection.organization_id if connection is not None else None,
@@ -204,10 +209,15 @@ def _accept(provider_key, http_request, raw, *, connection, event_id):
     unique_id = f"{connection.pk}:{event_id}"
     fast = accepting.available()  # one statement; the sweep queues its task
     state = processing.new_event_accepted if fast else processing.new_event_queued
-    event = _event(provider_key, http_request, raw, connection=connection, valid=True,
-                   provider_event_id=unique_id, **state(now=timezone.now()))
+    values = _values(provider_key, http_request, raw, connection=connection, valid=True,
+                     provider_event_id=unique_id, **state(now=timezone.now()))
     try:
-        stored = accepting.insert_accepted(event) if fast else _store_and_dispatch(event)
+        if fast:  # the row's values go straight to the statement, no model instance
+            values = accepting.row(values)
+            stored, pk = accepting.insert_accepted(values), values["id"]
+        else:
+            event = WebhookEvent(**values)
+            stored, pk = _store_and_dispatch(event), event.pk
     except Exception as exc:  # nothing was written: keep the request, then the 500
         lookup.forget()  # what this process remembered may be what failed (a deleted connection)
         _keep_after_crash(provider_key, http_request, raw, exc)
@@ -215,7 +225,7 @@ def _accept(provider_key, http_request, raw, *, connection, event_id):
     if not stored:
         return _resent(provider_key, http_request, raw, connection=connection,
                        unique_id=unique_id)
-    return 200, {"status": Outcome.ACCEPTED, "event": str(event.pk)}
+    return 200, {"status": Outcome.ACCEPTED, "event": str(pk)}
 
 
 def _store_and_dispatch(event) -> bool:
