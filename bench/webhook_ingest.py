@@ -302,11 +302,17 @@ def start_dispatcher(env, log_path):
 
 
 def wait_until_relayed(timeout=60):
-    """Until no accepted event waits for its task (the dispatcher's sweep)."""
-    from integrations.models import WebhookEvent
+    """Until the dispatcher's relay has passed every stored event (their tasks are queued)."""
+    from django.db.models import Max
 
+    from integrations.models import WebhookEvent, WebhookRelayMark
+
+    last = WebhookEvent.objects.aggregate(last=Max("received_at"))["last"]
     deadline = time.monotonic() + timeout
-    while WebhookEvent.objects.filter(status=WebhookEvent.Status.ACCEPTED).exists():
+    while last is not None:
+        mark = WebhookRelayMark.objects.filter(pk=1).values_list("relayed_until", flat=True)
+        if mark and mark[0] >= last:
+            return True
         if time.monotonic() > deadline:
             return False
         time.sleep(0.2)
@@ -369,8 +375,8 @@ def main():
         from integrations.models import WebhookEvent
 
         wait_until_relayed()
-        queued = {str(pk) for pk in WebhookEvent.objects.filter(
-            status=WebhookEvent.Status.QUEUED).values_list("pk", flat=True)}
+        queued = {str(pk) for pk in WebhookEvent.objects.filter(status__in=[
+            WebhookEvent.Status.ACCEPTED, WebhookEvent.Status.QUEUED]).values_list("pk", flat=True)}
         tasked = {pk for row in OrmQ.objects.all() for pk in _event_ids(row.task)}
         report(args, db.vendor, bare, hooks, len(queued & tasked),
                expected=warm + share * args.rounds, tasks=OrmQ.objects.count())

@@ -18,7 +18,7 @@ from integrations.models.mappings import (
     VatMapping,
 )
 from integrations.models.sync import Link, RateLimitBucket, SyncCursor, SyncJob, SyncLogEntry
-from integrations.models.webhooks import WebhookEvent
+from integrations.models.webhooks import WebhookEvent, WebhookRelayMark
 
 __all__ = [
     "AccountMapping",
@@ -34,5 +34,6 @@ __all__ = [
     "SyncLogEntry",
     "VatMapping",
     "WebhookEvent",
+    "WebhookRelayMark",
     "WebhookSecret",
 ]

@@ -13,11 +13,11 @@ from integrations.models.connections import Connection
 class WebhookEvent(models.Model):
     """The inbox: every inbound webhook is stored raw first, then verified and processed.
 
-    `status` walks received -> refused | duplicate | accepted -> queued -> running ->
+    `status` walks received -> refused | duplicate | accepted or queued -> running ->
     processed, or back to retry (due at `next_attempt_at`), then dead after `SYNC_MAX_RETRIES`
-    retries; a permanent error makes it failed. Accepted: verified and stored by the endpoint,
-    its task queued by the next sweep (`processing.relay_accepted`; `next_attempt_at` is when it
-    was accepted). While queued or running, `next_attempt_at` is the deadline after which the
+    retries; a permanent error makes it failed. Accepted: verified and stored by the endpoint's
+    fast path; the sweep queues its task (`processing.relay_accepted`) without writing to the
+    row. While accepted, queued or running, `next_attempt_at` is the deadline after which the
     sweeper takes the task (or its worker) for lost."""
 
     class Status(models.TextChoices):
@@ -73,3 +73,17 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.provider} {self.provider_event_id or self.id}"
+
+
+class WebhookRelayMark(models.Model):
+    """How far the sweep has queued the tasks of accepted events: every accepted event received
+    up to `relayed_until` has its task (`processing.relay_accepted`). One row; the sweep that
+    holds its lock relays, so two sweeps never queue an event twice."""
+
+    relayed_until = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("webhook relay mark")
+
+    def __str__(self):
+        return f"relayed until {self.relayed_until.isoformat()}"

@@ -11,9 +11,10 @@ One statement is one transaction (Django's connections autocommit), prepared onc
 connection where the backend can (config/postgresql): the text never changes, only the
 values. An event id already taken inserts nothing and returns nothing (the endpoint then
 answers "duplicate" or "queued_again"). The row is durable before the sender hears 200, so
-nothing is lost; its task is queued by the next sweep (`processing.relay_accepted`, a quarter
-of a second with `run_dispatcher`), several events to a task, instead of one django-q2 task
-built, signed, logged and inserted per request.
+nothing is lost; its task is queued by a sweep a moment later (`processing.relay_accepted`:
+within about a second with `run_dispatcher`), several events to a task, without writing to the
+rows, instead of one django-q2 task built, signed, logged and inserted per request. Requests of
+one process that store events at the same moment share the statement (`GroupInsert`).
 
 Elsewhere (SQLite, where a round trip costs nothing; tasks run at once in sync mode, as in
 tests) the endpoint stores the event `queued` and dispatches its task in one transaction.

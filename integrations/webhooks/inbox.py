@@ -7,9 +7,9 @@
    HMAC scheme), which gives the sender's event id. Connections and secrets are remembered per
    process for a few seconds (`lookup`); a refusal is always re-checked on fresh reads.
 3. Store the request in the inbox (`WebhookEvent`), deduped by (connection, event id), and
-   answer 200 at once: on PostgreSQL in ONE statement, `accepted`, its task queued by the next
-   sweep with others' (`accepting`, `processing.relay_accepted`); elsewhere (SQLite, tasks run
-   at once) stored `queued` with its task in one transaction.
+   answer 200 at once: on PostgreSQL in ONE statement, `accepted`, its task queued by a sweep
+   a moment later with others' (`accepting`, `processing.relay_accepted`); elsewhere (SQLite,
+   tasks run at once) stored `queued` with its task in one transaction.
 
 Every request is stored, whatever its bytes, exactly once and raw: the body as bytes, the
 headers without credentials, NUL characters and lone surrogates written as escapes (PostgreSQL

@@ -17,6 +17,7 @@ engine's jobs do. Dead and failed events are replayed by hand (`replay_event`).
 import functools
 import logging
 import traceback
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -29,7 +30,7 @@ from integrations.credentials import mark_needs_reauth
 from integrations.engine.backoff import backoff_delay
 from integrations.errors import AuthError, PermanentError, ProviderError, RetryableError
 from integrations.logging import redact
-from integrations.models import Connection, WebhookEvent
+from integrations.models import Connection, WebhookEvent, WebhookRelayMark
 from integrations.providers import registry
 from integrations.synclog import log_event
 
@@ -79,34 +80,52 @@ def dispatch(event_pk, provider, *, broker=None):
                group=f"webhook-{provider}", broker=broker or _broker())
 
 
+# The sweep queues the tasks of events accepted up to this long ago, not later ones: an insert
+# whose event was stamped (by the web process's clock) just before the sweep's clock read may
+# not have committed yet. An event that misses its window all the same is queued by the
+# lost-sweep once its deadline (`ACCEPTED_GRACE`) has passed.
+RELAY_SETTLE = timezone.timedelta(seconds=1)
+# An accepted event no task has taken this long after it arrived is queued again (a task
+# lost, or the sweep missed it); in a backlog that is one more task, which finds it taken.
+ACCEPTED_GRACE = timezone.timedelta(seconds=30)
+_BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)  # before any event
+
+
 def new_event_accepted(*, now) -> dict:
     """The fields of a verified, new event the endpoint stores on the fast path (`accepting`):
-    accepted now; the next sweep queues its task."""
-    return {"status": S.ACCEPTED, "next_attempt_at": now}
+    accepted now, and taken for lost if no task has taken it `ACCEPTED_GRACE` later."""
+    return {"status": S.ACCEPTED, "received_at": now, "next_attempt_at": now + ACCEPTED_GRACE}
 
 
-def relay_accepted(*, limit=2000, per_task=None) -> int:
-    """For the sweeper: queue the tasks of accepted events, oldest first, `per_task` events to
-    a task (`WEBHOOK_EVENTS_PER_TASK`), in the transaction that makes them `queued`. Safe to run
-    from several places at once: the rows are taken with SKIP LOCKED on PostgreSQL (SQLite's
-    write lock serializes), and the UPDATE moves only rows still accepted."""
+def relay_accepted(*, per_task=None, settle=RELAY_SETTLE) -> int:
+    """For the sweeper: queue the tasks of the events accepted since the last relay, up to
+    `settle` ago, `per_task` events to a task (`WEBHOOK_EVENTS_PER_TASK`). Nothing is
+    written to the events (the task's claim moves each from accepted to running); the relay's
+    mark (`WebhookRelayMark`) moves past them in the transaction that queues their tasks, under
+    its row lock, so two sweeps never queue an event twice and a relay that fails leaves them
+    for the next. Returns how many events were relayed."""
     per_task = per_task or settings.WEBHOOK_EVENTS_PER_TASK
-    now = timezone.now()
+    until = timezone.now() - settle
     with transaction.atomic():
-        rows = list(WebhookEvent.objects.select_for_update(skip_locked=True)
-                    .filter(status=S.ACCEPTED).order_by("next_attempt_at")
-                    .values_list("pk", "provider")[:limit])
-        if not rows:
+        mark = WebhookRelayMark.objects.select_for_update().filter(pk=1).first()
+        if mark is None:  # the first relay ever: from the beginning (whoever gets the lock)
+            WebhookRelayMark.objects.bulk_create(
+                [WebhookRelayMark(pk=1, relayed_until=_BEGINNING)], ignore_conflicts=True)
+            mark = WebhookRelayMark.objects.select_for_update().get(pk=1)
+        if until <= mark.relayed_until:
             return 0
-        WebhookEvent.objects.filter(pk__in=[pk for pk, _ in rows], status=S.ACCEPTED).update(
-            status=S.QUEUED, next_attempt_at=now + _lost_after())
+        rows = list(WebhookEvent.objects.filter(
+            status=S.ACCEPTED, received_at__gt=mark.relayed_until, received_at__lte=until)
+            .order_by("received_at").values_list("pk", "provider"))
+        WebhookRelayMark.objects.filter(pk=1).update(relayed_until=until)
         broker = _broker()
         for start in range(0, len(rows), per_task):
             chunk = rows[start:start + per_task]
             async_task(BATCH_TASK, [str(pk) for pk, _ in chunk],
                        task_name=f"webhooks-{chunk[0][0]}+{len(chunk) - 1}",
                        group=f"webhook-{chunk[0][1]}", broker=broker)
-    logger.info("relayed %d accepted webhook event(s) to the queue", len(rows))
+    if rows:
+        logger.info("relayed %d accepted webhook event(s) to the queue", len(rows))
     return len(rows)
 
 
@@ -151,7 +170,7 @@ def redispatch_due_events(*, limit=500) -> int:
     _bury_lost_for_good(now)
     due = Q(status=S.RETRY, next_attempt_at__lte=now,
             connection__status=Connection.Status.CONNECTED)
-    lost = Q(status__in=[S.QUEUED, S.RUNNING], next_attempt_at__lt=now)
+    lost = Q(status__in=[S.ACCEPTED, S.QUEUED, S.RUNNING], next_attempt_at__lt=now)
     candidates = (WebhookEvent.objects.filter(valid=True).filter(due | lost)
                   .order_by("next_attempt_at")
                   .values_list("pk", "status", "next_attempt_at")[:limit])

@@ -151,12 +151,18 @@ def browser(user, *, language=None):
     return client
 
 
+def relay_now():
+    """The sweep's relay of the webhook events the endpoint accepted, as `run_dispatcher` runs
+    it a moment later (here: for every event accepted until now)."""
+    return relay_accepted(settle=timedelta(0))
+
+
 def queued_tasks(*, relay=True):
     """The tasks waiting in the ORM broker, as (function path, args), after the sweep queued
-    those of webhook events the endpoint accepted (as `run_dispatcher` does within a quarter
-    of a second) unless `relay` is False."""
+    those of webhook events the endpoint accepted (as `run_dispatcher` does within a second)
+    unless `relay` is False."""
     if relay:
-        relay_accepted()
+        relay_now()
     tasks = []
     for row in OrmQ.objects.order_by("id"):
         task = row.task
@@ -168,7 +174,7 @@ def run_queued():
     """Run what the ORM broker holds, as a worker would (after the sweep queued the tasks of
     accepted webhook events, as the dispatcher does), and empty it. Returns each task's result;
     a relayed task of several webhook events gives one per event."""
-    relay_accepted()
+    relay_now()
     results = []
     for row in list(OrmQ.objects.order_by("id")):
         task = row.task

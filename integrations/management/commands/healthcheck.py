@@ -51,7 +51,7 @@ class Command(BaseCommand):
         return [f"no worker ran a task within {timeout:g} s (is qcluster running?)"]
 
     def _dispatcher(self, lag):
-        from integrations.models import Connection, SyncJob, WebhookEvent
+        from integrations.models import Connection, SyncJob, WebhookEvent, WebhookRelayMark
 
         before = timezone.now() - timedelta(seconds=lag)
         with rls.rls_bypass("healthcheck: due jobs of every organization (a count)"):
@@ -59,8 +59,14 @@ class Command(BaseCommand):
                 status__in=[SyncJob.Status.QUEUED, SyncJob.Status.UNKNOWN], dispatched=False,
                 next_attempt_at__lt=before,
                 connection__status=Connection.Status.CONNECTED).count()
+            # Accepted events the relay has not reached (its mark is behind them).
             waiting = WebhookEvent.objects.filter(status=WebhookEvent.Status.ACCEPTED,
-                                                  next_attempt_at__lt=before).count()
+                                                  received_at__lt=before)
+            mark = (WebhookRelayMark.objects.filter(pk=1)
+                    .values_list("relayed_until", flat=True).first())
+            if mark is not None:
+                waiting = waiting.filter(received_at__gt=mark)
+            waiting = waiting.count()
         found = []
         if late:
             found.append(f"{late} sync job(s) due for more than {lag:g} s are not dispatched "
