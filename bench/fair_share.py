@@ -87,7 +87,7 @@ def run(args, url):
     p95 = {name: stack.stats(values)[1] for name, values in (("idle", idle), ("busy", busy))}
     ratio = p95["busy"] / p95["idle"]
     print(f"bulk dealers=2 x {args.background} jobs, clicks={args.clicks}, database=postgresql, "
-          f"busy window={end - start:.1f} s")
+          f"pace={stack.pace()}, busy window={end - start:.1f} s")
     for slug, share in shares.items():
         print(f"{slug} share of background jobs done = {share:.3f}  "
               f"({finished.get(slug, 0)} of {total}; goal 0.45-0.55)")

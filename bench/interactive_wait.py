@@ -76,7 +76,7 @@ def run(args, url):
     share = bulk / (budget - clicks)
     ratio = sorted(busy)[round(0.95 * len(busy)) - 1] / sorted(idle)[round(0.95 * len(idle)) - 1]
     print(f"clicks={args.clicks} background jobs={args.background} database=postgresql "
-          f"busy window={end - start:.1f} s")
+          f"pace={stack.pace()} busy window={end - start:.1f} s")
     print(f"idle clicks                 {stack.fmt(idle)}")
     print(f"clicks during background    {stack.fmt(busy)}")
     print(f"busy p95 / idle p95         = {ratio:.2f}  (goal <= 2)")

@@ -184,6 +184,9 @@ def workers(*, background_workers=4, interactive_workers=2):
            "Q_WORKERS": str(background_workers),
            # The documented default, whatever a developer's .env says.
            "SYNC_BACKGROUND_IN_FLIGHT": str(2 * background_workers + 2),
+           # Background admissions spaced (README, "Clicks first, customers fair"); the
+           # environment may say otherwise, e.g. 0 to compare.
+           "SYNC_RATE_LIMIT_PACE": pace(),
            "Q_INTERACTIVE_WORKERS": str(interactive_workers)}
     manage = [sys.executable, str(ROOT / "manage.py")]
     out = open(WORKER_LOG, "w")  # noqa: SIM115  (read by `response_times`)
@@ -206,6 +209,12 @@ def workers(*, background_workers=4, interactive_workers=2):
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
         out.close()
+
+
+def pace():
+    """SYNC_RATE_LIMIT_PACE for the workers: the default (config/settings.py), 0.9, unless the
+    environment says."""
+    return os.environ.get("SYNC_RATE_LIMIT_PACE") or "0.9"
 
 
 WORKER_LOG = os.environ.get("BENCH_WORKER_LOG") or os.path.join(

@@ -266,7 +266,7 @@ SYNC_RATE_LIMIT_ARRIVAL_SECONDS = env.float("SYNC_RATE_LIMIT_ARRIVAL_SECONDS", d
 # Background admissions on a key are spaced at least this fraction of a slot's share of the
 # window apart (window / limit; 0: not spaced), so a key's slots do not free in bursts that a
 # person's click waits behind (README, "Clicks first, customers fair").
-SYNC_RATE_LIMIT_PACE = env.float("SYNC_RATE_LIMIT_PACE", default=0.0)
+SYNC_RATE_LIMIT_PACE = env.float("SYNC_RATE_LIMIT_PACE", default=0.9)
 SYNC_HTTP_TIMEOUT_SECONDS = env.float("SYNC_HTTP_TIMEOUT_SECONDS", default=30.0)
 # Refresh access tokens this long before they expire.
 TOKEN_REFRESH_MARGIN_SECONDS = env.int("TOKEN_REFRESH_MARGIN_SECONDS", default=300)

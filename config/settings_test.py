@@ -42,5 +42,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.path.join(  # noqa: F405
         _TEST_DB_DIR, f"hub-test-{os.getpid()}.sqlite3")
 
+# Background admissions are not spaced in tests: a test that freezes the clock would wait for
+# the next spaced admission forever. The tests of spacing set it themselves.
+SYNC_RATE_LIMIT_PACE = 0.0
+
 # WhiteNoise looks at STATIC_ROOT per request in tests (no `collectstatic` run before them).
 WHITENOISE_AUTOREFRESH = True

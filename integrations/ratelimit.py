@@ -27,7 +27,9 @@ Inside a job (`deferred_releases`) a release is written by the next admission on
 request costs one statement, and a job one more.
 
 Priority: an interactive caller (a person clicked) that finds the window full marks the key, and
-background callers stand back until it has had its slot.
+background callers stand back until it has had its slot; a person's job marks it as it starts
+(`expect_person`). Background admissions may be spaced (`SYNC_RATE_LIMIT_PACE`, see `_pace`), so
+a key's slots do not free in bursts that a click would wait behind.
 """
 
 import contextvars
@@ -262,14 +264,65 @@ def pause(key, policy, seconds):
         + [now + shift] * policy.limit))
 
 
+def _pace(policy):
+    """Seconds between two admissions on a key before a background caller may take a third
+    (`SYNC_RATE_LIMIT_PACE` of a slot's share of the window; 0: none). Slots free one window
+    after their response, and a waiting caller takes each at once: so requests admitted
+    together come back together a window later, and the window keeps the shape of a burst (ten
+    admissions within 150 ms, then nothing for 850 ms, measured at 10 per second). A person's
+    click arriving in that gap waits for the burst. Spacing background admissions spreads the
+    slots over the window; at less than one share it never holds the key below its limit."""
+    fraction = float(getattr(settings, "SYNC_RATE_LIMIT_PACE", 0) or 0)
+    return fraction * policy.window_seconds / policy.limit
+
+
+def _admitted_by_this_statement(waiting_until, now, hold):
+    """An admission leaves minus its ticket (admission + hold), which lies ahead of the clock;
+    a refusal leaves a mark or minus the last admission's time, which does not (see
+    sql.PG_LAST_ADMITTED)."""
+    return -waiting_until > now + hold / 2
+
+
+def expect_person(key, policy, *, seconds=None):
+    """A person's job has started and will ask for a slot on `key` in a moment. If the window
+    is full, the person is marked as waiting from now, as a refused request would mark them:
+    a slot that frees while their job prepares its first request is kept for it, instead of
+    going to background and leaving the person to wait for the next (a slot's share of the
+    window, 100 ms at 10 per second). The mark ends with the person's first admission, or after
+    `seconds` (two slots' share) should the job send nothing. Never raises."""
+    share = policy.window_seconds / policy.limit
+    params = {"key": key, "window": policy.effective_window, "limit": policy.limit,
+              "seconds": 2 * share if seconds is None else seconds}
+    try:
+        if _database_clock():
+            with db.cursor() as cur:
+                cur.execute(sql.PG_EXPECT_PERSON, params)
+        elif _one_statement_sqlite():
+            with db.cursor() as cur:
+                cur.execute(sql.SQLITE_EXPECT_PERSON, {**params, "now": time.time()})
+        else:
+            def mark(bucket, now):
+                full = sum(1 for t in bucket.admitted if t > now - policy.effective_window)
+                if full >= policy.limit:
+                    bucket.interactive_waiting_until = max(bucket.interactive_waiting_until,
+                                                           now + params["seconds"])
+                    bucket.save(update_fields=["interactive_waiting_until"])
+
+            with transaction.atomic():
+                mark(_bucket_locked(key), time.time())
+    except DatabaseError:
+        logger.warning("could not mark a person waiting on %s", key, exc_info=True)
+
+
 def _try_acquire_postgresql(key, policy, interactive, hold, released):
     params = {"key": key, "window": policy.effective_window, "limit": policy.limit,
-              "interactive": interactive, "hold": hold, "released": json.dumps(released)}
+              "interactive": interactive, "hold": hold, "released": json.dumps(released),
+              "pace": _pace(policy)}
     with db.cursor() as cur:
         before = time.time()
         cur.execute(sql.PG_TAKE, params)
         waiting_until, admitted, now = cur.fetchone()
-        if waiting_until < 0:  # admitted by this statement (see sql.PG_TAKE)
+        if _admitted_by_this_statement(waiting_until, now, hold):  # see sql.PG_TAKE
             ticket = -waiting_until
             admitted = ticket - hold  # read no earlier than `before`: the offset errs late
             return Decision(True, admitted, admitted, ticket, admitted - before)
@@ -294,7 +347,7 @@ def _sqlite_statement(key, policy, *, interactive, take, released, hold=0.0):
         cur.execute(sql.SQLITE_TAKE, {
             "key": key, "take": take, "hold": hold, "interactive": interactive,
             "limit": policy.limit, "window": policy.effective_window,
-            "released": json.dumps(released)})
+            "released": json.dumps(released), "pace": _pace(policy)})
         admitted, waiting_until = cur.fetchone()
     return json.loads(admitted), waiting_until, readings[0]
 
@@ -302,7 +355,7 @@ def _sqlite_statement(key, policy, *, interactive, take, released, hold=0.0):
 def _try_acquire_sqlite(key, policy, interactive, hold, released):
     admitted, waiting_until, now = _sqlite_statement(
         key, policy, interactive=interactive, take=True, released=released, hold=hold)
-    if waiting_until < 0:  # admitted by this statement (see sql.SQLITE_TAKE)
+    if _admitted_by_this_statement(waiting_until, now, hold):  # see sql.SQLITE_TAKE
         return Decision(True, now, now, -waiting_until)
     wait = _wait(sorted(admitted), policy, now, interactive, waiting_until)
     if interactive:
@@ -341,14 +394,18 @@ def _try_acquire_locked(key, policy, interactive, hold, released=()):
         bucket = _bucket_locked(key)
         now = time.time()
         recent = sorted(_apply_released(bucket.admitted, released, now, policy))
-        person_waiting = bucket.interactive_waiting_until > now
-        if len(recent) < policy.limit and (interactive or not person_waiting):
+        mark = bucket.interactive_waiting_until
+        if mark < 0:  # the last admission (see sql.PG_LAST_ADMITTED)
+            mark = -(-mark - hold if -mark > now else -mark)
+        person_waiting = mark > now
+        paced = mark >= 0 or -mark <= now - _pace(policy)
+        if len(recent) < policy.limit and (interactive or (not person_waiting and paced)):
             bucket.admitted = [*recent, now + hold]
-            if interactive:
-                bucket.interactive_waiting_until = 0
+            bucket.interactive_waiting_until = -(now + hold)
             bucket.save(update_fields=["admitted", "interactive_waiting_until"])
             return Decision(True, now, now, now + hold)
-        wait = _wait(recent, policy, now, interactive, bucket.interactive_waiting_until)
+        bucket.interactive_waiting_until = mark
+        wait = _wait(recent, policy, now, interactive, mark)
         bucket.admitted = recent  # forget what left the window, so the row stays small
         if interactive:
             bucket.interactive_waiting_until = max(bucket.interactive_waiting_until,
@@ -360,17 +417,28 @@ def _try_acquire_locked(key, policy, interactive, hold, released=()):
 def _wait(recent, policy, now, interactive, waiting_until):
     """Seconds until the entry that blocks us leaves the window (when that request is still in
     flight, its end is not known: look again after one slot's share of the window, a person
-    sooner); a background caller also waits while a person is waiting."""
+    sooner). While a person is waiting, the next slot that frees is theirs: a background caller
+    waits for the one after it, and looks again as soon as that frees (a caller that slept
+    longer would leave slots empty, and the budget lost then comes back as a gap one window
+    later, where the next click lands)."""
     share = policy.window_seconds / policy.limit
-    if len(recent) >= policy.limit:
-        blocking = recent[len(recent) - policy.limit]
-        in_flight = share / 4 if interactive else share
-        wait = in_flight if blocking > now else max(0.0, blocking + policy.effective_window - now)
-    else:
-        wait = 0.0
-    if not interactive and waiting_until > now:
-        wait = max(wait, min(waiting_until - now, share))
-    return wait
+    person = not interactive and waiting_until > now
+    # Background is spaced after the last admission (`waiting_until` is minus its time after a
+    # refusal: see sql.PG_LAST_ADMITTED).
+    paced = 0.0
+    if not interactive and waiting_until < 0:
+        paced = max(0.0, -waiting_until + _pace(policy) - now)
+    # How many entries must leave the window before our slot is free.
+    leaving = len(recent) - policy.limit + 1 + (1 if person else 0)
+    if leaving <= 0:
+        # Room, but a person is about to take it: look again shortly.
+        return min(waiting_until - now, share / 4) if person else paced
+    if leaving > len(recent):  # a limit of 1, and the person's request is not yet in
+        return min(waiting_until - now, share)
+    blocking = recent[leaving - 1]
+    in_flight = share / 4 if interactive else share
+    wait = in_flight if blocking > now else max(0.0, blocking + policy.effective_window - now)
+    return max(wait, paced)
 
 
 def acquire(key, policy, *, level=None, max_wait=None) -> Admission:

@@ -12,9 +12,10 @@ TABLE = "integrations_ratelimitbucket"
 # entry (one, even if two match) is re-stamped, when it is still there. The clock is read once
 # the row is locked (`c`, in the SET), so a statement that waited for the lock decides on the
 # time it decides at. RETURNING shows only the new row, so an admission says so in
-# `interactive_waiting_until`: minus its ticket (a negative value means no person is waiting,
-# as 0 does; a refusal puts 0 back). A refusal returns the books and the clock after it, so it
-# needs no second read.
+# `interactive_waiting_until`: minus its ticket, which lies ahead of the clock (a negative value
+# means no person is waiting, as 0 does; a refusal leaves minus the last admission's time, which
+# lies behind it). A refusal returns the books and the clock after it, so it needs no second
+# read.
 PG_KEPT = """
     SELECT coalesce(jsonb_agg(to_jsonb(k.x) ORDER BY k.x), '[]'::jsonb) FROM (
         SELECT e.x::float8 AS x FROM jsonb_array_elements(b.admitted) WITH ORDINALITY AS e(x, n)
@@ -30,6 +31,22 @@ PG_KEPT = """
 
 PG_CLOCK = "(SELECT extract(epoch FROM clock_timestamp())::float8 AS now) AS c"
 
+# `interactive_waiting_until` (v) also says when the key last admitted a request, which spaces
+# background admissions (`pace` seconds apart, see `ratelimit._pace`): an admission leaves minus
+# its ticket (admission + hold: ahead of the clock while the hold lasts), a refusal turns that
+# into minus the admission time (never ahead of the clock it decided at), and a person waiting
+# leaves a positive time (then nothing is known, and no background is admitted anyway). So the
+# caller tells its own admission by a value a whole hold ahead (more than half a hold ahead of
+# the clock read after the statement); a ticket older than its hold reads as an admission in the
+# past, which spaces nothing.
+PG_LAST_ADMITTED = """(CASE WHEN -b.interactive_waiting_until > c.now
+                           THEN -b.interactive_waiting_until - %(hold)s
+                           ELSE -b.interactive_waiting_until END)"""
+PG_PACED = f"""(b.interactive_waiting_until >= 0
+                OR {PG_LAST_ADMITTED} <= c.now - %(pace)s)"""
+PG_REFUSED_MARK = f"""(CASE WHEN b.interactive_waiting_until >= 0 THEN b.interactive_waiting_until
+                           ELSE -{PG_LAST_ADMITTED} END)"""
+
 PG_TAKE = f"""
 WITH released AS (
     SELECT r.n, (r.x->>0)::float8 AS ticket, (r.x->>1)::float8 AS stamp
@@ -41,15 +58,18 @@ ON CONFLICT (key) DO UPDATE SET (admitted, interactive_waiting_until) = (
     SELECT CASE WHEN s.granted THEN s.kept || jsonb_build_array(c.now + %(hold)s)
                 ELSE s.kept END,
            CASE WHEN s.granted THEN -(c.now + %(hold)s)
-                ELSE GREATEST(b.interactive_waiting_until, 0) END
+                ELSE {PG_REFUSED_MARK} END
     FROM {PG_CLOCK} CROSS JOIN LATERAL (
         SELECT k.kept, jsonb_array_length(k.kept) < %(limit)s
-               AND (%(interactive)s OR b.interactive_waiting_until < c.now) AS granted
+               AND (%(interactive)s OR (b.interactive_waiting_until < c.now
+                                        AND {PG_PACED})) AS granted
         FROM (SELECT ({PG_KEPT}) AS kept) AS k
     ) AS s
 )
 RETURNING b.interactive_waiting_until,
-          CASE WHEN b.interactive_waiting_until < 0 THEN NULL ELSE b.admitted END,
+          CASE WHEN -b.interactive_waiting_until
+                    > extract(epoch FROM clock_timestamp())::float8 + %(hold)s / 2
+               THEN NULL ELSE b.admitted END,
           extract(epoch FROM clock_timestamp())::float8
 """
 
@@ -86,16 +106,36 @@ UPDATE {TABLE} SET interactive_waiting_until = GREATEST(interactive_waiting_unti
 WHERE key = %(key)s
 """
 
+# A person's job has started (`ratelimit.expect_person`): marked as waiting now, if the window
+# is full (with room, its first request will be admitted at once anyway).
+PG_EXPECT_PERSON = f"""
+UPDATE {TABLE} SET interactive_waiting_until = GREATEST(interactive_waiting_until,
+    extract(epoch FROM clock_timestamp())::float8 + %(seconds)s)
+WHERE key = %(key)s AND (
+    SELECT count(*) FROM jsonb_array_elements(admitted) AS e(x)
+    WHERE e.x::float8 > extract(epoch FROM clock_timestamp())::float8 - %(window)s
+) >= %(limit)s
+"""
+
 
 # SQLite (one machine, Python's clock) in one statement as well (3.35+: RETURNING; JSON is
 # built in from 3.38). Python's clock is read once, while the statement holds the write lock
 # (`hub_ratelimit_clock`, registered per call), so a statement that waited for the lock does not
 # decide on a stale time. Its JSON functions print a number with 15 digits, which would change
 # a ticket: each is printed with 17, which gives the float back exactly. RETURNING shows only
-# the new row, so an admission says so in `interactive_waiting_until`: minus its ticket (any
-# negative value means no person is waiting, as 0 does; a refusal puts 0 back), which tells it
-# apart even from an entry with the same time.
+# the new row, so an admission says so in `interactive_waiting_until`: minus its ticket, ahead of
+# the clock (a refusal leaves minus the last admission's time, behind it; see PG_LAST_ADMITTED),
+# which tells it apart even from an entry with the same time.
 SQLITE_CLOCK = "hub_ratelimit_clock"
+# As PG_LAST_ADMITTED, PG_PACED and PG_REFUSED_MARK.
+SQLITE_LAST_ADMITTED = """(CASE WHEN -b.interactive_waiting_until > (SELECT now FROM clock)
+                               THEN -b.interactive_waiting_until - %(hold)s
+                               ELSE -b.interactive_waiting_until END)"""
+SQLITE_PACED = f"""(b.interactive_waiting_until >= 0
+                    OR {SQLITE_LAST_ADMITTED} <= (SELECT now FROM clock) - %(pace)s)"""
+SQLITE_REFUSED_MARK = f"""(CASE WHEN b.interactive_waiting_until >= 0
+                               THEN b.interactive_waiting_until
+                               ELSE -{SQLITE_LAST_ADMITTED} END)"""
 SQLITE_NUMBER = "json(printf('%%!.17g', {}))"
 SQLITE_TAKE = f"""
 WITH clock AS MATERIALIZED (SELECT {SQLITE_CLOCK}() AS now)
@@ -110,10 +150,11 @@ ON CONFLICT (key) DO UPDATE SET (admitted, interactive_waiting_until) = (
                 THEN json_insert(s.kept, '$[#]', {SQLITE_NUMBER.format("c.now + %(hold)s")})
                 ELSE s.kept END,
            CASE WHEN s.granted THEN -(c.now + %(hold)s)
-                ELSE max(b.interactive_waiting_until, 0) END
+                ELSE {SQLITE_REFUSED_MARK} END
     FROM clock AS c, (
         SELECT k.kept, %(take)s AND json_array_length(k.kept) < %(limit)s
-               AND (%(interactive)s OR b.interactive_waiting_until < (SELECT now FROM clock))
+               AND (%(interactive)s OR (b.interactive_waiting_until < (SELECT now FROM clock)
+                                        AND {SQLITE_PACED}))
                AS granted
         FROM (SELECT (
             SELECT json_group_array({SQLITE_NUMBER.format("x")}) FROM (
@@ -139,4 +180,12 @@ RETURNING admitted, interactive_waiting_until
 SQLITE_MARK_INTERACTIVE = f"""
 UPDATE {TABLE} SET interactive_waiting_until = max(interactive_waiting_until, %(until)s)
 WHERE key = %(key)s
+"""
+
+SQLITE_EXPECT_PERSON = f"""
+UPDATE {TABLE} SET interactive_waiting_until = max(interactive_waiting_until,
+                                                   %(now)s + %(seconds)s)
+WHERE key = %(key)s AND (
+    SELECT count(*) FROM json_each(admitted) AS e WHERE e.value > %(now)s - %(window)s
+) >= %(limit)s
 """

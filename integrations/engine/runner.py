@@ -94,6 +94,11 @@ def run_job(job_id):
         return _fail(job, owner, PermanentError(str(exc)), started)
     interactive = job.priority == SyncJob.Priority.INTERACTIVE
     level = ratelimit.INTERACTIVE if interactive else ratelimit.BACKGROUND
+    policy = provider.rate_limit
+    if interactive and policy is not None and not policy.per_endpoint:
+        # A person waits for this job: a slot that frees while it prepares its first request
+        # is kept for it (the endpoint of a per-endpoint limit is not known yet).
+        ratelimit.expect_person(provider.rate_limit_key(), policy)
     adopted = False
     try:
         # One limiter statement per request: each release is written by the next admission

@@ -48,8 +48,12 @@ def _move_database_clock_on(seconds):
     `seconds` is the same."""
     for bucket in RateLimitBucket.objects.all():
         bucket.admitted = [t - seconds for t in bucket.admitted]
-        if bucket.interactive_waiting_until:
+        # A person's mark is a time; minus a time (the last admission, see ratelimit_sql)
+        # moves the other way.
+        if bucket.interactive_waiting_until > 0:
             bucket.interactive_waiting_until -= seconds
+        elif bucket.interactive_waiting_until < 0:
+            bucket.interactive_waiting_until += seconds
         bucket.save()
 
 
@@ -123,6 +127,138 @@ def test_a_person_who_does_not_come_back_holds_background_back_only_briefly(pyth
     assert 0 < held_back.value <= policy.window_seconds / policy.limit
     python_clock.shift(1.0)
     assert try_acquire("k", policy, level=BACKGROUND).granted
+
+
+def test_background_behind_a_waiting_person_looks_again_when_the_slot_after_theirs_frees(
+        python_clock):
+    """The first slot that frees is the person's; background sleeps exactly until the next one
+    frees, never longer (a slot left empty is budget lost)."""
+    policy = RateLimitPolicy(limit=3, window_seconds=1)
+    assert _answered("k", policy).granted
+    python_clock.shift(0.1)
+    second = _answered("k", policy)
+    python_clock.shift(0.1)
+    assert _answered("k", policy).granted
+    refused = try_acquire("k", policy, level=INTERACTIVE)
+    assert not refused.granted
+    held_back = try_acquire("k", policy, level=BACKGROUND)
+    assert not held_back.granted
+    assert held_back.value == pytest.approx(second.value + policy.effective_window
+                                            - held_back.at)
+    python_clock.shift(refused.value + 0.001)
+    assert _answered("k", policy, level=INTERACTIVE).granted
+    python_clock.shift(held_back.value - refused.value)
+    assert try_acquire("k", policy, level=BACKGROUND).granted
+
+
+def test_a_slot_that_frees_while_a_persons_job_prepares_is_kept_for_it(python_clock):
+    policy = RateLimitPolicy(limit=2, window_seconds=1)
+    first = _answered("k", policy)
+    python_clock.shift(0.5)
+    assert _answered("k", policy).granted
+    ratelimit.expect_person("k", policy)  # the job started; its first request comes later
+    python_clock.shift(first.value + policy.effective_window - time.time() + 0.01)
+    # The oldest slot is free, but it is the person's: background stands back.
+    assert not try_acquire("k", policy, level=BACKGROUND).granted
+    assert _answered("k", policy, level=INTERACTIVE).granted
+    python_clock.shift(0.5)
+    assert try_acquire("k", policy, level=BACKGROUND).granted
+
+
+def test_a_person_expected_on_a_window_with_room_holds_nobody_back(python_clock):
+    policy = RateLimitPolicy(limit=2, window_seconds=1)
+    assert _answered("k", policy).granted
+    ratelimit.expect_person("k", policy)
+    assert try_acquire("k", policy, level=BACKGROUND).granted
+
+
+def test_a_person_expected_who_sends_nothing_holds_background_back_only_briefly(python_clock):
+    policy = RateLimitPolicy(limit=1, window_seconds=1)
+    assert _answered("k", policy).granted
+    ratelimit.expect_person("k", policy)
+    python_clock.shift(policy.effective_window + 0.01)
+    assert not try_acquire("k", policy, level=BACKGROUND).granted
+    python_clock.shift(2 * policy.window_seconds / policy.limit)
+    assert try_acquire("k", policy, level=BACKGROUND).granted
+
+
+@pytest.mark.postgres
+def test_the_database_clock_keeps_a_slot_for_an_expected_person():
+    policy = RateLimitPolicy(limit=2, window_seconds=600)
+    assert _answered("k", policy, level=BACKGROUND).granted
+    assert _answered("k", policy, level=BACKGROUND).granted
+    ratelimit.expect_person("k", policy, seconds=1200)
+    _move_database_clock_on(601)
+    # The marked time moved back too (601 of 1200 s): the person is still expected.
+    assert not try_acquire("k", policy, level=BACKGROUND).granted
+    assert _answered("k", policy, level=INTERACTIVE).granted
+    assert try_acquire("k", policy, level=BACKGROUND).granted
+
+
+def test_paced_background_is_spaced_after_the_last_admission_and_a_person_is_not(
+        python_clock, settings):
+    """SYNC_RATE_LIMIT_PACE: slots taken in a burst would free in a burst a window later, and a
+    click arriving after it waits for the next one; background admissions are spaced instead."""
+    settings.SYNC_RATE_LIMIT_PACE = 0.5
+    policy = RateLimitPolicy(limit=4, window_seconds=2)  # a share of 0.5 s: spaced 0.25 s
+    first = _answered("k", policy)
+    assert first.granted
+    python_clock.shift(0.1)
+    paced = try_acquire("k", policy, level=BACKGROUND)
+    assert not paced.granted  # room, but too soon after the last admission
+    assert paced.value == pytest.approx(first.value + 0.25 - paced.at)
+    person = try_acquire("k", policy, level=INTERACTIVE)
+    assert person.granted  # never paced
+    ratelimit.release("k", policy, person.ticket)
+    python_clock.shift(0.24)
+    assert not try_acquire("k", policy, level=BACKGROUND).granted  # spaced after the person
+    python_clock.shift(0.02)
+    assert _answered("k", policy).granted
+    # Paced or not, the window's limit holds.
+    python_clock.shift(0.3)
+    assert _answered("k", policy).granted
+    python_clock.shift(0.3)
+    assert not try_acquire("k", policy, level=BACKGROUND).granted
+
+
+@pytest.mark.parametrize("quiet_for", [0.4, 0.6, 0.99, 1.5])
+def test_a_paced_key_left_quiet_admits_background_at_once(python_clock, settings, quiet_for):
+    """The last admission is remembered as minus its ticket (admission + in-flight hold) until
+    a refusal: however long the key stayed quiet, it reads as that admission, not a later one."""
+    settings.SYNC_RATE_LIMIT_PACE = 0.9
+    policy = RateLimitPolicy(limit=2, window_seconds=1)
+    assert _answered("k", policy).granted
+    python_clock.shift(quiet_for * ratelimit.in_flight_hold())
+    assert _answered("k", policy).granted
+
+
+@pytest.mark.postgres
+def test_the_database_clock_admits_background_on_a_paced_key_left_quiet(settings):
+    settings.SYNC_RATE_LIMIT_PACE = 0.9
+    policy = RateLimitPolicy(limit=2, window_seconds=1)
+    assert _answered("k", policy, level=BACKGROUND).granted
+    _move_database_clock_on(0.6 * ratelimit.in_flight_hold())
+    assert _answered("k", policy, level=BACKGROUND).granted
+
+
+def test_unpaced_by_default_background_takes_every_free_slot_at_once(python_clock):
+    policy = RateLimitPolicy(limit=4, window_seconds=2)
+    assert all(_answered("k", policy).granted for _ in range(4))
+
+
+@pytest.mark.postgres
+def test_the_database_clock_paces_background_after_the_last_admission(settings):
+    settings.SYNC_RATE_LIMIT_PACE = 1.0
+    policy = RateLimitPolicy(limit=2, window_seconds=1200)  # spaced ten minutes apart
+    assert _answered("k", policy, level=BACKGROUND).granted
+    paced = try_acquire("k", policy, level=BACKGROUND)
+    assert not paced.granted
+    assert 590 < paced.value <= 600
+    _move_database_clock_on(300)
+    assert not try_acquire("k", policy, level=BACKGROUND).granted
+    _move_database_clock_on(301)
+    assert _answered("k", policy, level=BACKGROUND).granted
+    assert not try_acquire("k", policy, level=BACKGROUND).granted  # full now, whatever the pace
 
 
 def test_acquire_gives_the_worker_back_when_the_wait_is_long(python_clock):

@@ -112,6 +112,9 @@ class ProductSpec:
     account: int
     product_type: str = "Product"
     unit_price: float | None = None
+    # A product of one record of ours (the car): created without a lookup the first time, the
+    # intent kept in a link (`products.py`). Not part of the body.
+    own: bool = False
 
     def payload(self):
         body = {"Code": self.code, "Name": self.name, "ProductType": self.product_type,
@@ -144,7 +147,7 @@ def products_for_contract(contract, lines, *, accounts, category_labels):
         if line.category == "car":
             specs["car"] = ProductSpec(
                 code=car_product_code(contract.car), name=car_product_name(contract.car),
-                account=int(accounts["car"]), unit_price=_money(line.unit_price))
+                account=int(accounts["car"]), unit_price=_money(line.unit_price), own=True)
         else:
             specs[line.category] = ProductSpec(
                 code=category_product_code(line.category),

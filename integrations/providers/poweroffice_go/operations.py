@@ -15,12 +15,12 @@ from django.conf import settings
 from django.utils import timezone
 
 from integrations.admin_links import mapping_fix_url
-from integrations.errors import PermanentError, RetryableError
+from integrations.errors import LocalRateLimitWait, PermanentError, RetryableError
 from integrations.links import find_link, local_record, store_link
 from integrations.mappings import blocked_error
 from integrations.models import AccountingSettings, Link
 from integrations.providers.base import OperationResult
-from integrations.providers.poweroffice_go import checks, mappers
+from integrations.providers.poweroffice_go import checks, mappers, products
 from integrations.providers.poweroffice_go.client import PowerOfficeGoClient
 
 KEY = "poweroffice_go"
@@ -148,35 +148,11 @@ def find_customer(provider, job):
     return _customer_result(row) if row else None
 
 
-# -- products --------------------------------------------------------------------------------
+# -- products (products.py) -------------------------------------------------------------------
 def ensure_product(client, spec):
-    """The id of a product with this code, created or corrected so that its sales account is
-    the mapped one (PowerOffice Go takes VAT and account from the product)."""
-    return ensure_products(client, {spec.code: spec})[spec.code]
-
-
-def ensure_products(client, specs):
-    """{key: product id} for {key: ProductSpec}: all looked up in one request (`codes` takes a
-    comma-separated list), each created or corrected as `ensure_product` does."""
-    codes = [spec.code for spec in specs.values()]
-    if any("," in code for code in codes):  # a code the list filter cannot carry
-        rows = [row for code in codes for row in client.list("/Products", {"codes": code})]
-    else:
-        rows = client.list("/Products", {"codes": ",".join(codes)})
-    found = {}
-    for row in rows:  # compare exactly: the filter ignores case
-        found.setdefault(row.get("Code"), row)
-    ids = {}
-    for key, spec in specs.items():
-        row = found.get(spec.code)
-        if row is None:
-            ids[key] = client.post_json("/Products", spec.payload()).json()["Id"]
-            continue
-        ops = mappers.product_account_patch(row, spec)
-        if ops:
-            client.patch(f"/Products/{row['Id']}", ops)
-        ids[key] = row["Id"]
-    return ids
+    """The id of a product with this code, remembered, found, corrected or created so that its
+    sales account is the mapped one (PowerOffice Go takes VAT and account from the product)."""
+    return products.ensure_products(client, {spec.code: spec})[0][spec.code]
 
 
 # -- the order -------------------------------------------------------------------------------
@@ -219,18 +195,21 @@ def perform_order(provider, job):
     labels = dict(LineCategory.choices)
     specs = mappers.products_for_contract(contract, lines, accounts=accounts,
                                           category_labels=labels)
-    product_ids = ensure_products(client, specs)
+    product_ids, remembered_products = products.ensure_products(client, specs)
     body = mappers.sales_order_payload(
         contract, lines, customer_id=customer_row["Id"], product_ids=product_ids,
         reference=job.external_reference, defaults=defaults_for(job.organization),
         order_date=contract.signed_on or timezone.localdate())
     try:
         return _order_result(client.post_json("/SalesOrders/Complete", body).json())
+    except LocalRateLimitWait:  # not sent: our own limiter gives the worker back
+        raise
     except Exception:
+        # What was taken from memory may no longer exist in Go (404 "Customer with id = ...
+        # not found", a product deleted), so the retry reads it again.
         if customer_row.get(REMEMBERED):
-            # The customer was taken from memory: it may no longer exist in Go (404 "Customer
-            # with id = ... not found"), so the retry reads it again.
             forget_customer_digest(provider.connection, customer.pk)
+        products.forget(remembered_products)
         raise
 
 

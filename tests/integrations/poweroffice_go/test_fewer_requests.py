@@ -62,7 +62,7 @@ def _customer_link(connection):
     return Link.objects.get(connection=connection, record_type="customer")
 
 
-def test_a_second_order_for_the_same_customer_asks_only_for_products_and_the_order(
+def test_a_second_order_for_the_same_customer_and_car_sends_only_the_order(
         go, connection, mappings, contract):
     first, sent = _order(connection, contract, go, "1")
     assert first.status == SyncJob.Status.DONE, first.last_error
@@ -71,7 +71,7 @@ def test_a_second_order_for_the_same_customer_asks_only_for_products_and_the_ord
 
     second, sent = _order(connection, contract, go, "2")
     assert second.status == SyncJob.Status.DONE, second.last_error
-    assert sent == ["GET /Products", "POST /SalesOrders/Complete"]
+    assert sent == ["POST /SalesOrders/Complete"]
     assert json.loads(go.calls[-1].request.body)["CustomerId"] == 501
 
 
@@ -84,14 +84,13 @@ def test_a_changed_customer_is_read_and_patched_then_remembered_again(go, connec
 
     job, sent = _order(connection, contract, go, "2")
     assert job.status == SyncJob.Status.DONE, job.last_error
-    assert sent == ["GET /Customers/501", "PATCH /Customers/501", "GET /Products",
-                    "POST /SalesOrders/Complete"]
+    assert sent == ["GET /Customers/501", "PATCH /Customers/501", "POST /SalesOrders/Complete"]
     patch = next(c.request for c in go.calls if c.request.method == "PATCH")
     assert {"op": "replace", "path": "/EmailAddress",
             "value": "faktura@fjordtransport.example.no"} in json.loads(patch.body)
 
     job, sent = _order(connection, contract, go, "3")
-    assert sent == ["GET /Products", "POST /SalesOrders/Complete"]
+    assert sent == ["POST /SalesOrders/Complete"]
 
 
 def test_a_link_without_a_digest_is_read(go, connection, mappings, contract):
@@ -115,7 +114,7 @@ def test_a_customer_deleted_in_go_is_read_again_when_the_order_is_retried(go, co
                      "detail": "Customer with id = 501 not found."})
     job, sent = _order(connection, contract, go, "2")
     assert job.status == SyncJob.Status.FAILED
-    assert sent == ["GET /Products", "POST /SalesOrders/Complete"]
+    assert sent == ["POST /SalesOrders/Complete"]
     assert SENT_DIGEST not in _customer_link(connection).data
 
     go.replace(responses.POST, f"{API}/Customers", status=201, json={"Id": 502, "Number": 10002})

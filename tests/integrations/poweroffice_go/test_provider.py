@@ -113,11 +113,22 @@ def test_order_corrects_a_product_whose_account_differs_from_the_mapping(rsps, c
         {"AccountNo": 3000, "VatCode": "3"}, {"AccountNo": 3010, "VatCode": "3"}])
     rsps.get(f"{API}/Customers", status=204)
     rsps.post(f"{API}/Customers", status=201, json={"Id": 501, "Number": 10001})
+    # The car's product exists in Go (made by hand) with another account: Go refuses a second
+    # product with its code, so it is looked up and corrected.
     rsps.get(f"{API}/Products", json=[{"Id": 11, "Code": "YV1XZK9V1P2012345",
                                        "Name": "2024 Volvo EX30 (EL 12345)",
                                        "StandardSalesAccount": 3200}])
     rsps.patch(f"{API}/Products/11", json={"Id": 11})
-    rsps.post(f"{API}/Products", status=201, json={"Id": 12})
+
+    def create(request):
+        if json.loads(request.body)["Code"] == "YV1XZK9V1P2012345":
+            return 400, {}, json.dumps({"title": "One or more validation errors occurred.",
+                                        "errors": {"Code": ["A product with Code "
+                                                            "'YV1XZK9V1P2012345' already "
+                                                            "exists."]}})
+        return 201, {}, json.dumps({"Id": 12})
+
+    rsps.add_callback("POST", f"{API}/Products", callback=create)
     rsps.post(f"{API}/SalesOrders/Complete", status=201, json={
         "Id": "6f0c0a4e-0000-4000-8000-000000000001", "SalesOrderNo": 1042})
     job, _ = enqueue_job(connection=connection, operation="order.create", record_type="order",
@@ -127,6 +138,10 @@ def test_order_corrects_a_product_whose_account_differs_from_the_mapping(rsps, c
     assert patch.headers["Content-Type"] == "application/json-patch+json"
     assert json.loads(patch.body) == [{"op": "replace", "path": "/StandardSalesAccount",
                                        "value": 3000}]
+    order = json.loads(rsps.calls[-1].request.body)
+    assert order["SalesOrderLines"][0]["ProductId"] == 11
+    assert Link.objects.get(connection=connection, record_type="product",
+                            local_id="YV1XZK9V1P2012345").remote_id == "11"
     contract.refresh_from_db()
     assert (contract.accounting_state, contract.order_number) == ("order", "1042")
     link = Link.objects.get(connection=connection, record_type="order")
