@@ -8,8 +8,9 @@ client's HTTP connection alive, which sync workers close after every request. Wi
 workers `bench/webhook_ingest.py` (which serves with this file and config/wsgi.py) answered
 123-171 webhooks/s and 963-973 bare requests/s; with these, 296-454 and 2,129-2,561, before
 the webhook path itself was made cheap. Nothing of ours streams or waits long (provider calls
-run in the task queue), and Django keeps one database connection per thread. Workers are recycled now and then against slow
-leaks, and the access log never carries `code`, `token` or `state` (config/logfilters.py).
+run in the task queue), and Django keeps one database connection per thread. Workers are
+recycled now and then against slow leaks, and the access log never carries `code`, `token` or
+`state` (config/logfilters.py).
 Variables: `PORT` (8000), `HOST` (0.0.0.0), `WEB_CONCURRENCY` (worker processes, 2 per CPU +
 1), `GUNICORN_THREADS` (threads per worker, 4; each may hold a database connection),
 `GUNICORN_TIMEOUT` (30 s)."""
