@@ -40,7 +40,12 @@ def _alias():
 
 
 def available() -> bool:
-    return _database().vendor == "postgresql" and not Conf.SYNC
+    return _vendor() == "postgresql" and not Conf.SYNC
+
+
+@functools.cache
+def _vendor():
+    return _database().vendor
 
 
 @functools.cache
@@ -113,7 +118,7 @@ def insert_accepted(values: dict):
         # in a savepoint that keeps a failed statement from breaking the transaction.
         with transaction.atomic(using=db.alias):
             return pk in _write(db, [params])
-    return _group.insert(pk, params)
+    return _group.insert(db, pk, params)
 
 
 def _write(db, rows) -> set:
@@ -155,7 +160,9 @@ class GroupInsert:
         self._pending = []
         self._busy = False
 
-    def insert(self, pk, params) -> bool:
+    def insert(self, db, pk, params) -> bool:
+        """`db`: this thread's connection, which writes the statement if this request sends
+        it."""
         entry = _Entry(pk, params)
         with self._lock:
             self._pending.append(entry)
@@ -167,19 +174,19 @@ class GroupInsert:
         if not entry.lead:
             entry.ready.acquire()
         if entry.lead:
-            self._lead()
+            self._lead(db)
         if isinstance(entry.error, _Alone):
-            return pk in _write(_database(), [params])
+            return pk in _write(db, [params])
         if entry.error is not None:
             raise entry.error
         return entry.result
 
-    def _lead(self):
+    def _lead(self, db):
         with self._lock:
             batch = self._pending[:self.MAX_ROWS]
             del self._pending[:self.MAX_ROWS]
         try:
-            written = _write(_database(), [entry.params for entry in batch])
+            written = _write(db, [entry.params for entry in batch])
         except Exception as exc:
             for entry in batch:
                 entry.error = _Alone() if len(batch) > 1 else exc
