@@ -17,6 +17,7 @@ from integrations.engine import enqueue_job, retry_job, run_job
 from integrations.models import Link, SyncJob
 from integrations.providers.poweroffice_go.products import PENDING
 from tests.integrations.poweroffice_go.conftest import FAKE_BASE
+from tests.integrations.poweroffice_go.test_fewer_requests import _order, _sent
 from tests.integrations.poweroffice_go.test_order_query_cost import Products
 
 API = f"{FAKE_BASE}/v2"
@@ -53,20 +54,6 @@ def _new_car(contract, vin):
                                       make="Volvo", model="EX30", year=2024)
     contract.save()
     return contract
-
-
-def _order(connection, contract, go, variant):
-    before = len(go.calls)
-    job, _ = enqueue_job(connection=connection, operation="order.create", record_type="order",
-                         local_id=contract.pk, variant=variant)
-    run_job(job.pk)
-    job.refresh_from_db()
-    return job, _sent(go, before)
-
-
-def _sent(go, before):
-    return [f"{c.request.method} {c.request.path_url.split('?')[0].removeprefix('/Demo/v2')}"
-            for c in go.calls[before:]]
 
 
 def _product_link(connection, code):
