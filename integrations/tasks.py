@@ -51,7 +51,8 @@ def process_webhook_event(event_id, handler_path=None):
 
 
 def process_webhook_events(event_ids):
-    """Several accepted events (relayed by the sweep), each in its own organization."""
+    """Several accepted events (relayed by the sweep), one after another, each in its own
+    organization. One event's failure is its own (retried or dead); the others go on."""
     from integrations.models import WebhookEvent
     from integrations.webhooks import process_event
 

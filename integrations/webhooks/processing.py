@@ -200,12 +200,6 @@ def _bury_lost_for_good(now):
             _log(event, "dead", message)
 
 
-def process_events(event_ids) -> list:
-    """The outcome of `process_event` for each of `event_ids`, one after another (a relayed
-    task's events). One event's failure is its own (retried or dead); the others go on."""
-    return [process_event(event_id) for event_id in event_ids]
-
-
 def process_event(event_id, handler_path=None) -> str:
     """Run the provider's `handle_webhook` for one stored, verified event (the queue's task).
 

@@ -22,7 +22,7 @@ from integrations.errors import AuthError, PermanentError, RetryableError
 from integrations.models import Connection, SyncLogEntry, WebhookEvent
 from integrations.webhooks import new_secret, process_event, sign
 from tests.integrations.test_integrations_api_fake_provider import queued_tasks, run_queued
-from tests.integrations.test_webhooks_fixtures import HookBooks, send
+from tests.integrations.test_webhooks_fixtures import BODY, HookBooks, send
 
 pytest_plugins = ["tests.integrations.test_webhooks_fixtures"]
 
@@ -272,3 +272,18 @@ def test_an_event_whose_worker_is_lost_every_time_becomes_a_dead_letter(hook_con
         assert queued_tasks() == []
         assert SyncLogEntry.objects.filter(status="dead", entity="webhook").count() == 1
     assert HookBooks.handled == []
+
+
+def test_a_relayed_task_processes_its_events_one_by_one_each_failure_its_own(hook_conn,
+                                                                            hook_secret):
+    from integrations.tasks import process_webhook_events
+
+    HookBooks.failures = [RetryableError("down", status_code=503)]
+    first = send(hook_secret, event_id="ev-1")["event"]
+    second = send(hook_secret, {**BODY, "id": "c-10"}, event_id="ev-2")["event"]
+    assert process_webhook_events([first, second]) == ["retry", "processed"]
+    assert HookBooks.handled == [(hook_conn.pk, "c-10")]
+    statuses = dict(WebhookEvent.objects.values_list("pk", "status"))
+    assert {str(pk): status for pk, status in statuses.items()} == {
+        first: "retry", second: "processed"}
+    assert process_webhook_events([second]) == ["skipped"]  # delivered again: not run twice
