@@ -106,6 +106,8 @@ def relay_accepted(*, per_task=None, settle=RELAY_SETTLE) -> int:
     for the next. Returns how many events were relayed."""
     per_task = per_task or settings.WEBHOOK_EVENTS_PER_TASK
     until = timezone.now() - settle
+    if not WebhookEvent.objects.filter(status=S.ACCEPTED, received_at__lte=until).exists():
+        return 0  # nothing to relay: no transaction (on SQLite it would take the write lock)
     with transaction.atomic():
         mark = WebhookRelayMark.objects.select_for_update().filter(pk=1).first()
         if mark is None:  # the first relay ever: from the beginning (whoever gets the lock)
