@@ -53,6 +53,15 @@ def _order(connection, contract, go, variant):
     return job, _sent(go, before)
 
 
+def _retried(job, go):
+    """Retry a failed order job by hand and run it; returns (job, what it sent)."""
+    before = len(go.calls)
+    assert retry_job(job)
+    run_job(job.pk)
+    job.refresh_from_db()
+    return job, _sent(go, before)
+
+
 def _sent(go, before):
     return [f"{c.request.method} {c.request.path_url.split('?')[0].removeprefix('/Demo/v2')}"
             for c in go.calls[before:]]
@@ -120,12 +129,8 @@ def test_a_customer_deleted_in_go_is_read_again_when_the_order_is_retried(go, co
     go.replace(responses.POST, f"{API}/Customers", status=201, json={"Id": 502, "Number": 10002})
     go.replace(responses.POST, f"{API}/SalesOrders/Complete", status=201, json={
         "Id": "6f0c0a4e-0000-4000-8000-000000000002", "SalesOrderNo": 1043})
-    before = len(go.calls)
-    assert retry_job(job)
-    run_job(job.pk)
-    job.refresh_from_db()
+    job, sent = _retried(job, go)
     assert job.status == SyncJob.Status.DONE, job.last_error
-    sent = _sent(go, before)
     assert sent[0] == "GET /Customers/501" and "POST /Customers" in sent
     assert json.loads(go.calls[-1].request.body)["CustomerId"] == 502
     assert _customer_link(connection).remote_id == "502"

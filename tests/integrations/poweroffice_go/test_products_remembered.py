@@ -13,11 +13,11 @@ import requests
 import responses
 import time_machine
 
-from integrations.engine import enqueue_job, retry_job, run_job
+from integrations.engine import enqueue_job, run_job
 from integrations.models import Link, SyncJob
 from integrations.providers.poweroffice_go.products import PENDING
 from tests.integrations.poweroffice_go.conftest import FAKE_BASE
-from tests.integrations.poweroffice_go.test_fewer_requests import _order, _sent
+from tests.integrations.poweroffice_go.test_fewer_requests import _order, _retried, _sent
 from tests.integrations.poweroffice_go.test_order_query_cost import Products
 
 API = f"{FAKE_BASE}/v2"
@@ -186,12 +186,8 @@ def test_a_failed_order_forgets_the_products_it_took_from_memory(go, products, c
 
     go.replace(responses.POST, f"{API}/SalesOrders/Complete", status=201, json={
         "Id": "6f0c0a4e-0000-4000-8000-000000000002", "SalesOrderNo": 1043})
-    before = len(go.calls)
-    assert retry_job(job)
-    run_job(job.pk)
-    job.refresh_from_db()
+    job, sent = _retried(job, go)
     assert job.status == SyncJob.Status.DONE, job.last_error
-    sent = _sent(go, before)
     # The customer and both products are read again (the car is linked: not created a second
     # time), and the add-on's product is created anew.
     assert sent == ["GET /Customers/501", "GET /Products", "POST /Products",
