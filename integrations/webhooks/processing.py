@@ -87,6 +87,8 @@ def dispatch(event_pk, provider, *, broker=None):
 RELAY_SETTLE = timezone.timedelta(seconds=1)
 # An accepted event no task has taken this long after it arrived is queued again (a task
 # lost, or the sweep missed it); in a backlog that is one more task, which finds it taken.
+# Such events are queued again in bulk (`_requeue_accepted`), so a backlog costs a statement
+# per few hundred events and a task per `WEBHOOK_EVENTS_PER_TASK`, not two per event.
 ACCEPTED_GRACE = timezone.timedelta(seconds=30)
 _BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)  # before any event
 
@@ -120,12 +122,7 @@ def relay_accepted(*, per_task=None, settle=RELAY_SETTLE) -> int:
             status=S.ACCEPTED, received_at__gt=mark.relayed_until, received_at__lte=until)
             .order_by("received_at").values_list("pk", "provider"))
         WebhookRelayMark.objects.filter(pk=1).update(relayed_until=until)
-        broker = _broker()
-        for start in range(0, len(rows), per_task):
-            chunk = rows[start:start + per_task]
-            async_task(BATCH_TASK, [str(pk) for pk, _ in chunk],
-                       task_name=f"webhooks-{chunk[0][0]}+{len(chunk) - 1}",
-                       group=f"webhook-{chunk[0][1]}", broker=broker)
+        _queue_batches(rows, per_task)
     if rows:
         logger.info("relayed %d accepted webhook event(s) to the queue", len(rows))
     return len(rows)
@@ -170,13 +167,13 @@ def redispatch_due_events(*, limit=500) -> int:
     places at once: each event is taken by a conditional UPDATE only one sweeper wins."""
     now = timezone.now()
     _bury_lost_for_good(now)
+    queued = _requeue_accepted(now, limit=limit)
     due = Q(status=S.RETRY, next_attempt_at__lte=now,
             connection__status=Connection.Status.CONNECTED)
-    lost = Q(status__in=[S.ACCEPTED, S.QUEUED, S.RUNNING], next_attempt_at__lt=now)
+    lost = Q(status__in=[S.QUEUED, S.RUNNING], next_attempt_at__lt=now)
     candidates = (WebhookEvent.objects.filter(valid=True).filter(due | lost)
                   .order_by("next_attempt_at")
                   .values_list("pk", "status", "next_attempt_at")[:limit])
-    queued = 0
     for pk, status, at in candidates:
         # Only this table's columns in the conditional UPDATE (see the engine's `claimable`).
         queued += _queue(WebhookEvent.objects.filter(pk=pk, status=status, next_attempt_at=at),
@@ -184,6 +181,36 @@ def redispatch_due_events(*, limit=500) -> int:
     if queued:
         logger.info("sweeper queued %d webhook event(s)", queued)
     return queued
+
+
+def _requeue_accepted(now, *, limit) -> int:
+    """Accepted events past their grace (`ACCEPTED_GRACE`) that no task has taken: queued
+    again as the relay queues them, several to a task, after one UPDATE moves them all to
+    `queued` (lost again only after the broker's own redelivery time, as any queued event).
+    Rows another sweeper holds are left to it."""
+    lost = WebhookEvent.objects.filter(valid=True, status=S.ACCEPTED, next_attempt_at__lt=now)
+    if not lost.exists():
+        return 0  # the common case: no transaction (on SQLite it would take the write lock)
+    with transaction.atomic():
+        rows = list(lost.select_for_update(skip_locked=True).order_by("next_attempt_at")
+                    .values_list("pk", "provider")[:limit])
+        if not rows:
+            return 0
+        WebhookEvent.objects.filter(pk__in=[pk for pk, _ in rows], status=S.ACCEPTED).update(
+            status=S.QUEUED, next_attempt_at=now + _lost_after())
+        _queue_batches(rows, settings.WEBHOOK_EVENTS_PER_TASK)
+    logger.info("sweeper queued %d accepted webhook event(s) again", len(rows))
+    return len(rows)
+
+
+def _queue_batches(rows, per_task):
+    """Tasks for `rows` ((pk, provider), in order), `per_task` events to a task."""
+    broker = _broker()
+    for start in range(0, len(rows), per_task):
+        chunk = rows[start:start + per_task]
+        async_task(BATCH_TASK, [str(pk) for pk, _ in chunk],
+                   task_name=f"webhooks-{chunk[0][0]}+{len(chunk) - 1}",
+                   group=f"webhook-{chunk[0][1]}", broker=broker)
 
 
 def _bury_lost_for_good(now):

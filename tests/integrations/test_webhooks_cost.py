@@ -163,8 +163,35 @@ def test_an_event_the_relay_missed_is_queued_once_its_grace_has_passed(conn):
     assert len(queued_tasks(relay=False)) == 1  # not yet: its grace has not passed
     with later((processing.ACCEPTED_GRACE + timedelta(seconds=2)).total_seconds()):
         sweep()
-    assert queued_tasks(relay=False)[-1] == (processing.TASK, (str(late["id"]),))
+    # With the first one, which no worker has run either (a backlog; its second task will
+    # find it taken).
+    func, (chunk,) = queued_tasks(relay=False)[-1]
+    assert (func, str(late["id"]) in chunk, len(chunk)) == (processing.BATCH_TASK, True, 2)
     assert WebhookEvent.objects.get(pk=late["id"]).status == "queued"
+
+
+def test_a_backlog_past_its_grace_is_queued_again_in_bulk_and_once(conn, settings):
+    """Workers behind by more than the grace: the accepted events (their tasks still waiting)
+    are queued again a few statements at a time, several to a task, and only once."""
+    if not accepting.available():
+        pytest.skip("the relay is the fast path's (PostgreSQL)")
+    settings.WEBHOOK_EVENTS_PER_TASK = 25
+    secret = new_secret(conn)
+    ids = {post(secret).json()["event"] for _ in range(60)}
+    with later():
+        assert relay_accepted() == 60
+    relayed = len(queued_tasks(relay=False))
+    grace = (processing.ACCEPTED_GRACE + timedelta(seconds=2)).total_seconds()
+    with later(grace), CaptureQueriesContext(db) as captured:
+        assert processing.redispatch_due_events() == 60
+    tasks = queued_tasks(relay=False)[relayed:]
+    assert [func for func, _ in tasks] == [processing.BATCH_TASK] * 3
+    assert sorted(pk for _, (chunk,) in tasks for pk in chunk) == sorted(ids)
+    assert len(captured) < 15, [q["sql"][:80] for q in captured]  # not two per event
+    assert set(WebhookEvent.objects.values_list("status", flat=True)) == {"queued"}
+    with later(grace + 5):
+        assert processing.redispatch_due_events() == 0  # queued now: not again and again
+    assert len(queued_tasks(relay=False)) == relayed + 3
 
 
 def test_when_the_enqueue_fails_nothing_is_queued_and_the_request_is_kept(conn, monkeypatch):
