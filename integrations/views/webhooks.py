@@ -29,21 +29,26 @@ def webhook_provider(key):
     return provider_class if provider_class.receives_webhooks() else None
 
 
+def answer(request, provider_key) -> tuple[int, dict]:
+    """(HTTP status, JSON body) for a POST of a webhook to `provider_key`: what this view and
+    the WSGI fast path (`config/handlers.py`) both answer."""
+    provider_class = webhook_provider(provider_key)
+    if provider_class is None:
+        return 404, {"status": "unknown_provider",
+                     "error": f"No provider '{provider_key}' receives webhooks here."}
+    # The sender names its organization only inside the event: the inbox finds the connection
+    # across organizations, and keeps what it cannot place (no organization).
+    with rls.rls_bypass(f"webhook inbox ({provider_class.key}): finds the connection the "
+                        "event names"):
+        return receive(request, provider_class)
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class WebhookView(View):
     http_method_names = ["post"]
 
     def post(self, request, provider):
-        provider_class = webhook_provider(provider)
-        if provider_class is None:
-            return JsonResponse({"status": "unknown_provider",
-                                 "error": f"No provider '{provider}' receives webhooks here."},
-                                status=404)
-        # The sender names its organization only inside the event: the inbox finds the
-        # connection across organizations, and keeps what it cannot place (no organization).
-        with rls.rls_bypass(f"webhook inbox ({provider_class.key}): finds the connection the "
-                            "event names"):
-            status, body = receive(request, provider_class)
+        status, body = answer(request, provider)
         # The body is a few strings: json.dumps without JsonResponse's encoder class.
         return HttpResponse(json.dumps(body), status=status, content_type="application/json")
 
