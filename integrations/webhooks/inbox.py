@@ -65,9 +65,22 @@ class Outcome:
 def _stored_headers(request) -> dict:
     headers = {}
     for name, value in list(request.headers.items())[:MAX_HEADERS]:
-        if not _SECRET_HEADER.search(name):
-            headers[storable_text(name, 100)] = storable_text(value, 500)
+        stored_name = _stored_name(name)
+        if stored_name is not None:
+            headers[stored_name] = _stored_value(value)
     return headers
+
+
+@functools.lru_cache(maxsize=512)  # senders send the same few header names every time
+def _stored_name(name):
+    """The header's name as stored, or None for a header that authenticates someone."""
+    return None if _SECRET_HEADER.search(name) else storable_text(name, 100)
+
+
+def _stored_value(value: str) -> str:
+    if len(value) <= 500 and value.isascii() and value.isprintable():
+        return value  # what `storable_text` would return, without its copies
+    return storable_text(value, 500)
 
 
 def _source_ip(request):

@@ -154,6 +154,20 @@ def test_nul_and_surrogates_in_other_headers_are_stored_escaped(hook_conn, hook_
     assert headers["X-Mood"] == "\\ud800!"
 
 
+def test_headers_are_stored_as_sent_up_to_their_limit_and_credentials_never(hook_conn,
+                                                                          hook_secret):
+    raw = json.dumps(BODY).encode()
+    sent = {"HTTP_X_LONG": "x" * 600, "HTTP_X_TABBED": "a\tb", "HTTP_X_NORSK": "blåbær",
+            "HTTP_AUTHORIZATION": "Bearer abc", "HTTP_X_API_KEY": "k-1"}
+    for _ in range(2):  # the second time with the names' decisions remembered
+        assert post(raw, signed(hook_secret, raw, **sent)).status_code == 200
+    for event in WebhookEvent.objects.all():
+        headers = event.headers
+        assert (headers["X-Long"], headers["X-Tabbed"], headers["X-Norsk"]) == (
+            "x" * 500, "a\tb", "blåbær")
+        assert "Authorization" not in headers and "X-Api-Key" not in headers
+
+
 def test_an_invalid_remote_address_is_not_stored_as_one(hook_conn, hook_secret):
     raw = json.dumps(BODY).encode()
     answer = post(raw, signed(hook_secret, raw, REMOTE_ADDR="not-an-ip\x00"))
