@@ -170,6 +170,22 @@ def test_an_event_the_relay_missed_is_queued_once_its_grace_has_passed(conn):
     assert WebhookEvent.objects.get(pk=late["id"]).status == "queued"
 
 
+def test_a_sweep_with_nothing_due_looks_at_the_inbox_once(conn):
+    """The dispatcher sweeps four times a second: when no event waits for anything, the
+    re-dispatch costs one indexed query, not one per kind of wait."""
+    secret = new_secret(conn)
+    post(secret)  # accepted (or queued with its task): due only once its deadline passes
+    with CaptureQueriesContext(db) as captured:
+        assert processing.redispatch_due_events() == 0
+    assert len(captured) == 1, [q["sql"][:80] for q in captured]
+    # Past the deadline it is taken up again as before.
+    later_by = (processing.ACCEPTED_GRACE + timedelta(seconds=2)).total_seconds()
+    if not accepting.available():
+        later_by = processing._lost_after().total_seconds() + 2
+    with later(later_by):
+        assert processing.redispatch_due_events() == 1
+
+
 def test_a_backlog_past_its_grace_is_queued_again_in_bulk_and_once(conn, settings):
     """Workers behind by more than the grace: the accepted events (their tasks still waiting)
     are queued again a few statements at a time, several to a task, and only once."""
