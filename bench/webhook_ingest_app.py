@@ -1,7 +1,8 @@
 """The WSGI app `bench/webhook_ingest.py` serves with gunicorn: the product's application
-(config/wsgi.py: webhooks answered before Django's request handling, everything else through the full middleware
-of the staff pages) plus one bare view, `GET /bench/ok`, that answers "ok" through that full
-middleware, as any page of ours would, so the two are measured on the same server. The product's
+(config/wsgi.py: webhooks answered before Django's request handling, everything else through
+the full middleware of the staff pages) plus one bare view, `GET /bench/ok`, that answers "ok"
+through that full middleware, as any page of ours would, so the two are measured on the same
+server. The product's
 own URLs stay untouched (the extra route exists only here)."""
 
 import os

@@ -13,7 +13,6 @@ from django.db import close_old_connections
 
 from integrations.models import WebhookEvent
 from integrations.webhooks import accepting, processing
-
 from tests.integrations.test_webhooks_fixtures import BODY, signed
 
 pytest_plugins = ["tests.integrations.test_webhooks_fixtures"]
