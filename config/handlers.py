@@ -64,11 +64,11 @@ class WebhookApplication:
         match = WEBHOOK_PATH.match(environ.get("PATH_INFO", ""))
         if match is None or environ.get("REQUEST_METHOD") != "POST":
             return self.django(environ, start_response)
-        if settings.SECURE_SSL_REDIRECT and not WSGIRequest(environ).is_secure():
+        request = WSGIRequest(environ)
+        if settings.SECURE_SSL_REDIRECT and not request.is_secure():
             return self.django(environ, start_response)  # its redirect to HTTPS, as before
         set_script_prefix(get_script_name(environ))
         signals.request_started.send(sender=WebhookApplication, environ=environ)
-        request = WSGIRequest(environ)
         try:
             status, body = answer(request, match["provider"])
         except Exception as exc:

@@ -62,20 +62,27 @@ class Products:
         return (200, {}, json.dumps(rows)) if rows else (204, {}, "")
 
 
+def mock_go(rsps, products, *, order_id, order_no):
+    """PowerOffice Go at the HTTP edge for one order: the accounts (VAT code 3), customer 501,
+    `products` (a `Products`) and the order answered with `order_id` and `order_no`."""
+    rsps.get(f"{API}/GeneralLedgerAccounts", json=[
+        {"AccountNo": n, "VatCode": "3"} for n in (3000, 3010, 3020, 3100)])
+    rsps.get(f"{API}/Customers/501", json={"Id": 501, "Number": 10001})
+    rsps.get(f"{API}/Customers", status=204)
+    rsps.post(f"{API}/Customers", status=201, json={"Id": 501, "Number": 10001})
+    rsps.add_callback("GET", f"{API}/Products", callback=products.get)
+    rsps.add_callback("POST", f"{API}/Products", callback=products.post)
+    rsps.post(f"{API}/SalesOrders/Complete", status=201,
+              json={"Id": order_id, "SalesOrderNo": order_no})
+
+
 def _order_queries(connection, contract, lines, products):
     _with_lines(contract, lines)
     SyncJob.objects.all().delete()
     RateLimitBucket.objects.all().delete()  # a quiet budget: no waiting, which is not work
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        rsps.get(f"{API}/GeneralLedgerAccounts", json=[
-            {"AccountNo": n, "VatCode": "3"} for n in (3000, 3010, 3020, 3100)])
-        rsps.get(f"{API}/Customers/501", json={"Id": 501, "Number": 10001})
-        rsps.get(f"{API}/Customers", status=204)
-        rsps.post(f"{API}/Customers", status=201, json={"Id": 501, "Number": 10001})
-        rsps.add_callback("GET", f"{API}/Products", callback=products.get)
-        rsps.add_callback("POST", f"{API}/Products", callback=products.post)
-        rsps.post(f"{API}/SalesOrders/Complete", status=201, json={
-            "Id": f"6f0c0a4e-0000-4000-8000-{lines:012d}", "SalesOrderNo": 1000 + lines})
+        mock_go(rsps, products, order_id=f"6f0c0a4e-0000-4000-8000-{lines:012d}",
+                order_no=1000 + lines)
         job, _ = enqueue_job(connection=connection, operation="order.create",
                              record_type="order", local_id=contract.pk, variant=str(lines))
         with CaptureQueriesContext(db) as queries:

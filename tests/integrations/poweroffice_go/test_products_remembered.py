@@ -18,7 +18,7 @@ from integrations.models import Link, SyncJob
 from integrations.providers.poweroffice_go.products import PENDING
 from tests.integrations.poweroffice_go.conftest import FAKE_BASE
 from tests.integrations.poweroffice_go.test_fewer_requests import _order, _retried, _sent
-from tests.integrations.poweroffice_go.test_order_query_cost import Products
+from tests.integrations.poweroffice_go.test_order_query_cost import Products, mock_go
 
 API = f"{FAKE_BASE}/v2"
 SOME_MOMENT = datetime(2031, 3, 4, 9, 30, tzinfo=UTC)
@@ -34,15 +34,8 @@ def products():
 @pytest.fixture
 def go(products):
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.get(f"{API}/GeneralLedgerAccounts", json=[
-            {"AccountNo": n, "VatCode": "3"} for n in (3000, 3010, 3020, 3100)])
-        mock.get(f"{API}/Customers/501", json={"Id": 501, "Number": 10001})
-        mock.get(f"{API}/Customers", status=204)
-        mock.post(f"{API}/Customers", status=201, json={"Id": 501, "Number": 10001})
-        mock.add_callback("GET", f"{API}/Products", callback=products.get)
-        mock.add_callback("POST", f"{API}/Products", callback=products.post)
-        mock.post(f"{API}/SalesOrders/Complete", status=201, json={
-            "Id": "6f0c0a4e-0000-4000-8000-000000000001", "SalesOrderNo": 1042})
+        mock_go(mock, products, order_id="6f0c0a4e-0000-4000-8000-000000000001",
+                order_no=1042)
         yield mock
 
 
